@@ -1,0 +1,33 @@
+# lrtiers: `make demo` runs the main job, `make test` runs every test.
+# Both start with `make setup`, which installs whatever is missing (idempotent).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export LRTIERS_PYTHON := $(CURDIR)/$(PY)
+export RETICULATE_PYTHON := $(CURDIR)/$(PY)
+
+.PHONY: setup demo test test-python test-r check-r bench lint clean
+
+setup:
+	@bash tools/setup.sh
+
+demo: setup
+	$(PY) -m lrtiers.demo
+	@if [ -f DESCRIPTION ]; then Rscript inst/demo/crop_yields.R; fi
+
+test: setup test-python test-r
+
+test-python:
+	$(PY) -m pytest -q tests/python
+
+test-r:
+	@if [ -f DESCRIPTION ]; then bash tools/check_r.sh; else echo "no R package yet"; fi
+
+bench: setup
+	$(PY) -m lrtiers.bench
+
+lint:
+	$(VENV)/bin/ruff check python tests
+
+clean:
+	rm -rf lrtiers.Rcheck lrtiers_*.tar.gz .pytest_cache

@@ -1,0 +1,367 @@
+"""The one place where lr_fit()'s inputs are checked and normalised.
+
+Every tier sees data that went through here: C-ordered, owned, writeable arrays of the
+chosen dtype with y always (n, q). Layout matters: a matmul's bits depend on it, and an
+R matrix arrives as a read-only Fortran-ordered view, a pandas frame in Fortran order.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from .defaults import DEFAULTS, DTYPES, INITS, TIERS
+
+MAX_SEED = 2**32  # NumPy's RandomState (validation split) takes seeds below 2**32
+
+
+# ---------------------------------------------------------------------------- arrays
+
+
+def _kind_error(name: str, what: str) -> TypeError:
+    return TypeError(f"{name} must be numeric (float or integer values); got {what}")
+
+
+def _to_numeric_array(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
+    """Any array-like (NumPy, pandas, torch, nested lists) to a NumPy array + column names."""
+    names = None
+    module = type(value).__module__
+    if module.startswith("pandas"):
+        import pandas as pd
+
+        if isinstance(value, pd.Series):
+            value = value.to_frame()
+        if isinstance(value, pd.DataFrame):
+            bad = [
+                str(col)
+                for col, dt in value.dtypes.items()
+                if pd.api.types.is_bool_dtype(dt) or not pd.api.types.is_numeric_dtype(dt)
+            ]
+            if bad:
+                raise TypeError(
+                    f"{name} must have numeric columns only; non-numeric column(s): "
+                    f"{', '.join(repr(b) for b in bad)} (encode them as numbers first)"
+                )
+            names = [str(c) for c in value.columns]
+            value = value.to_numpy(dtype=np.float64, na_value=np.nan)
+    elif module.startswith("torch"):
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise _kind_error(name, f"an object NumPy cannot read as an array ({exc})") from None
+    if arr.dtype.kind == "O":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise _kind_error(name, "values that are not numbers") from None
+    if arr.dtype.kind == "b":
+        raise _kind_error(name, "a boolean array (convert it to 0/1 explicitly)")
+    if arr.dtype.kind not in "fiu":
+        raise _kind_error(name, f"an array of dtype {arr.dtype}")
+    return arr, names
+
+
+def _check_finite(arr: np.ndarray, name: str) -> None:
+    finite = np.isfinite(arr)
+    if not finite.all():
+        bad_rows = np.flatnonzero(~finite.reshape(arr.shape[0], -1).all(axis=1))
+        shown = ", ".join(str(i) for i in bad_rows[:5]) + (" ..." if len(bad_rows) > 5 else "")
+        raise ValueError(
+            f"{name} contains {int((~finite).sum())} non-finite value(s) (NaN or Inf) in "
+            f"{len(bad_rows)} row(s) (0-based: {shown}); remove or impute them first"
+        )
+
+
+def as_matrix(value: Any, name: str, dtype: str) -> tuple[np.ndarray, list[str] | None, int]:
+    """value -> (C-ordered owned (n, k) array of dtype, column names or None, original ndim)."""
+    arr, names = _to_numeric_array(value, name)
+    ndim = arr.ndim
+    if ndim == 1:
+        arr = arr.reshape(-1, 1)
+    elif ndim != 2:
+        raise ValueError(f"{name} must be 1-D (n,) or 2-D (n, k); got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has no rows")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has no columns")
+    # The one normalisation copy: C order, owned, writeable, the fit's dtype.
+    out = np.array(arr, dtype=dtype, order="C", copy=True)
+    _check_finite(out, name)
+    return out, names, ndim
+
+
+@dataclass(frozen=True)
+class XY:
+    """Normalised training data: x (n, p), y (n, q), both C-ordered arrays of one dtype."""
+
+    x: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    target_names: list[str]
+    y_ndim: int  # 1 when y came as (n,): predictions then come back as (n,)
+
+
+def default_names(stem: str, k: int) -> list[str]:
+    return [f"{stem}{i + 1}" for i in range(k)]
+
+
+def _names(given: Sequence[str] | None, found: list[str] | None, k: int, arg: str, stem: str):
+    names = list(given) if given is not None else found
+    if names is None:
+        return default_names(stem, k)
+    if len(names) != k:
+        raise ValueError(f"{arg} must have {k} entries (one per column); got {len(names)}")
+    return [str(n) for n in names]
+
+
+def prepare_xy(
+    x: Any,
+    y: Any,
+    dtype: str,
+    feature_names: Sequence[str] | None = None,
+    target_names: Sequence[str] | None = None,
+    x_name: str = "x",
+    y_name: str = "y",
+) -> XY:
+    xa, xnames, _ = as_matrix(x, x_name, dtype)
+    ya, ynames, y_ndim = as_matrix(y, y_name, dtype)
+    if xa.shape[0] != ya.shape[0]:
+        raise ValueError(
+            f"{x_name} and {y_name} must have the same number of rows; "
+            f"got {xa.shape[0]} and {ya.shape[0]}"
+        )
+    return XY(
+        xa,
+        ya,
+        _names(feature_names, xnames, xa.shape[1], "feature_names", "x"),
+        _names(target_names, ynames, ya.shape[1], "target_names", "y"),
+        y_ndim,
+    )
+
+
+def prepare_new_x(x: Any, feature_names: list[str], dtype: str = "float64") -> np.ndarray:
+    """New data for predict(): same columns as in training (by name for data frames)."""
+    if type(x).__module__.startswith("pandas") and hasattr(x, "columns"):
+        by_name = {str(c): c for c in x.columns}
+        missing = [n for n in feature_names if n not in by_name]
+        if not missing:
+            x = x[[by_name[n] for n in feature_names]]
+        elif len(missing) < len(feature_names) or feature_names != default_names("x", len(feature_names)):
+            raise ValueError(f"x is missing column(s) used in the fit: {', '.join(missing)}")
+    arr, _, ndim = as_matrix(x, "x", dtype)
+    p = len(feature_names)
+    if ndim == 1 and p > 1 and arr.shape[0] == p:
+        arr = arr.reshape(1, p)  # one new observation given as a vector
+    if arr.shape[1] != p:
+        raise ValueError(f"x must have {p} column(s) like the training data; got {arr.shape[1]}")
+    return arr
+
+
+# ---------------------------------------------------------------------------- settings
+
+
+def _is_int(value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, numbers.Integral):
+        return True
+    return isinstance(value, (float, np.floating)) and math.isfinite(value) and value == int(value)
+
+
+def _whole(value: Any, name: str, minimum: int) -> int:
+    if not _is_int(value):
+        raise TypeError(f"{name} must be a whole number; got {value!r}")
+    if int(value) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {int(value)}")
+    return int(value)
+
+
+def _real(value: Any, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number; got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}")
+    return value
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """lr_fit()'s keyword arguments, checked. lr is as given ("auto" or a float)."""
+
+    tier: str
+    epochs: int
+    lr: float | str
+    batch_size: int | None
+    shuffle: bool
+    seed: int
+    intercept: bool
+    init: str | dict
+    dtype: str
+    device: str
+    standardize: bool
+    validation: float | None
+    tol: float | None
+    threads: int
+
+    def as_dict(self) -> dict:
+        """The settings as lr_fit() keywords: lr_fit(x, y, **fit.settings) re-runs the fit."""
+        out = {k: getattr(self, k) for k in DEFAULTS}
+        if isinstance(self.init, dict):
+            out["init"] = {k: np.asarray(v).tolist() for k, v in self.init.items()}
+        return out
+
+
+def default_threads() -> int:
+    """All CPUs this process may run on: the same in R and Python on one machine."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def new_seed() -> int:
+    """A fresh seed from the OS, leaving every global RNG as it is."""
+    return int(np.random.SeedSequence().entropy % MAX_SEED)
+
+
+def check_settings(
+    *,
+    tier: Any,
+    epochs: Any,
+    lr: Any,
+    batch_size: Any,
+    shuffle: Any,
+    seed: Any,
+    intercept: Any,
+    init: Any,
+    dtype: Any,
+    device: Any,
+    standardize: Any,
+    validation: Any,
+    tol: Any,
+    threads: Any,
+    callback: Callable | None = None,
+) -> tuple[Settings, Any]:
+    """Check every setting; returns (Settings, explicit validation data or None)."""
+    if not isinstance(tier, str) or tier not in TIERS:
+        raise ValueError(f"tier must be one of {', '.join(map(repr, TIERS))}; got {tier!r}")
+    epochs = _whole(epochs, "epochs", 0)
+    if isinstance(lr, str):
+        if lr != "auto":
+            raise ValueError(f"lr must be a number > 0 or 'auto'; got {lr!r}")
+    else:
+        lr = _real(lr, "lr")
+        if lr <= 0:
+            raise ValueError(f"lr must be a number > 0 or 'auto'; got {lr}")
+    if batch_size is not None:
+        batch_size = _whole(batch_size, "batch_size", 1)
+    shuffle = _flag(shuffle, "shuffle")
+    if seed is None:
+        seed = new_seed()
+    else:
+        seed = _whole(seed, "seed", 0)
+        if seed >= MAX_SEED:
+            raise ValueError(f"seed must be below 2**32; got {seed}")
+    intercept = _flag(intercept, "intercept")
+    if isinstance(init, str):
+        if init not in INITS:
+            raise ValueError(
+                f"init must be one of {', '.join(map(repr, INITS))} or a dict with "
+                f"'weight' (q, p) and 'bias' (q,); got {init!r}"
+            )
+    elif isinstance(init, Mapping):
+        unknown = set(init) - {"weight", "bias"}
+        if "weight" not in init or unknown:
+            raise ValueError(
+                "init as a dict must have key 'weight' (q, p) and optionally 'bias' (q,); "
+                f"got keys {sorted(map(str, init))}"
+            )
+        init = dict(init)
+    else:
+        raise TypeError(f"init must be 'default', 'zeros' or a dict; got {type(init).__name__}")
+    dtype = str(getattr(dtype, "name", dtype)).replace("torch.", "")
+    dtype = {"double": "float64", "float": "float32"}.get(dtype, dtype)
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(map(repr, DTYPES))}; got {dtype!r}")
+    device = _check_device(device, tier)
+    standardize = _flag(standardize, "standardize")
+    validation_data = None
+    if validation is not None:
+        if isinstance(validation, (tuple, list)) and len(validation) == 2:
+            validation_data, validation = tuple(validation), None
+        else:
+            validation = _real(validation, "validation")
+            if not 0 < validation < 1:
+                raise ValueError(
+                    "validation must be a fraction strictly between 0 and 1 or a pair "
+                    f"(x_val, y_val); got {validation}"
+                )
+    if tol is not None:
+        tol = _real(tol, "tol")
+        if tol < 0:
+            raise ValueError(f"tol must be >= 0 or None; got {tol}")
+    threads = default_threads() if threads is None else _whole(threads, "threads", 1)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be a function callback(epoch, loss) or None; got {callback!r}")
+    settings = Settings(
+        tier, epochs, lr, batch_size, shuffle, seed, intercept, init, dtype, device,
+        standardize, validation, tol, threads,
+    )
+    return settings, validation_data
+
+
+def _check_device(device: Any, tier: str) -> str:
+    if not isinstance(device, str):
+        device = str(device)
+    if device == "cpu":
+        return device
+    if device == "cuda" or device.startswith("cuda:"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} needs a CUDA GPU, but none is available "
+                "(torch.cuda.is_available() is False); use device='cpu'"
+            )
+        index = device.partition(":")[2]
+        if index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
+            raise ValueError(
+                f"device={device!r}: there are {torch.cuda.device_count()} CUDA device(s)"
+            )
+        if tier == "numpy":
+            raise ValueError("tier='numpy' runs on the CPU only; use device='cpu'")
+        return device
+    raise ValueError(f"device must be 'cpu' or 'cuda' (or 'cuda:N'); got {device!r}")
+
+
+def check_init(init: dict, p: int, q: int, intercept: bool, dtype: str):
+    """An explicit init dict -> (weight (q, p), bias (q,)) float64 arrays, checked."""
+    weight = np.asarray(init["weight"], dtype=np.float64)
+    if weight.ndim == 1 and q == 1:
+        weight = weight.reshape(1, -1)
+    if weight.shape != (q, p):
+        raise ValueError(f"init['weight'] must have shape ({q}, {p}); got {weight.shape}")
+    bias = init.get("bias")
+    if bias is None:
+        bias = np.zeros(q)
+    bias = np.asarray(bias, dtype=np.float64).reshape(-1)
+    if bias.shape != (q,):
+        raise ValueError(f"init['bias'] must have shape ({q},); got {bias.shape}")
+    if not intercept and np.any(bias != 0):
+        raise ValueError("init['bias'] must be zero (or left out) when intercept=False")
+    if not (np.isfinite(weight).all() and np.isfinite(bias).all()):
+        raise ValueError("init values must be finite")
+    return weight, bias

@@ -1,0 +1,208 @@
+"""The seam between a tier's training loop and everything around it.
+
+A tier writes its tutorial loop and calls three things:
+
+    for epoch in monitor.epochs(weight, bias):      # stops early on tol / callback
+        for xb, yb in monitor.batches(x, y):        # full batch, or DataLoader-order batches
+            ...forward, loss, backward...
+            monitor.record(loss, weight.grad, bias.grad)
+            ...update...
+
+The monitor keeps the history (full training-set MSE and gradient norm after each epoch,
+validation loss), calls the user's callback, applies ``tol`` and detects divergence.
+
+Full batch costs no extra pass over X: the loss and gradient a tier computes at the start
+of epoch k are exactly those at the end of epoch k - 1, so the monitor books them one
+epoch late and evaluates only the final parameters itself. Mini-batch epochs get one
+evaluation pass each.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from .defaults import DIVERGENCE_FACTOR
+from .errors import DivergenceError
+
+
+@dataclass
+class TrainingData:
+    """What a tier trains on: torch tensors on the fit's device and NumPy views of them."""
+
+    x: torch.Tensor  # (n, p)
+    y: torch.Tensor  # (n, q)
+    x_numpy: np.ndarray | None  # CPU only: the same memory as x
+    y_numpy: np.ndarray | None
+    x_val: torch.Tensor | None = None
+    y_val: torch.Tensor | None = None
+
+
+@dataclass
+class History:
+    epoch: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+
+
+def _tensor(value) -> torch.Tensor:
+    return value if isinstance(value, torch.Tensor) else torch.from_numpy(np.asarray(value))
+
+
+def _squared_norm(grad) -> float:
+    if isinstance(grad, torch.Tensor):
+        return float(torch.sum(grad.detach().double() ** 2))
+    grad = np.asarray(grad, dtype=np.float64).ravel()
+    return float(grad @ grad)
+
+
+def minibatch_order(n: int, batch_size: int, shuffle: bool) -> list[torch.Tensor]:
+    """One epoch's batches of row indices, drawn from torch's global generator exactly as
+    ``DataLoader(dataset, batch_size, shuffle)`` draws them (a base seed per iterator, then
+    RandomSampler's seed and randperm), so every tier sees the DataLoader tier's batches."""
+    torch.empty((), dtype=torch.int64).random_()  # _BaseDataLoaderIter's base seed
+    if shuffle:
+        seed = int(torch.empty((), dtype=torch.int64).random_().item())
+        generator = torch.Generator()
+        generator.manual_seed(seed)
+        order = torch.randperm(n, generator=generator)
+    else:
+        order = torch.arange(n)
+    return list(torch.split(order, batch_size))
+
+
+class Monitor:
+    def __init__(
+        self,
+        data: TrainingData,
+        *,
+        tier: str,
+        epochs: int,
+        lr: float,
+        lr_max: float,
+        batch_size: int | None,
+        shuffle: bool,
+        tol: float | None,
+        callback: Callable[[int, float], object] | None,
+        intercept: bool,
+    ):
+        self.data = data
+        self.tier = tier
+        self.n_epochs = epochs
+        self.lr, self.lr_max = lr, lr_max
+        self.n = data.x.shape[0]
+        self.batch_size = batch_size
+        self.full_batch = batch_size is None
+        self.shuffle = shuffle
+        self.tol = tol
+        self.callback = callback
+        self.intercept = intercept
+        self.history = History()
+        self.initial_loss: float | None = None
+        self.stop_reason = "epochs"
+        self._stop = False
+        self._params: tuple = ()
+        self._epoch = 0
+
+    # -- what tiers call --------------------------------------------------------------
+
+    def epochs(self, *params) -> Iterator[int]:
+        """Epoch numbers 1..epochs; params are the live parameter arrays/tensors."""
+        self._params = params
+        if not self.full_batch or self.n_epochs == 0:
+            self.initial_loss = self._evaluate()[0]
+        for epoch in range(1, self.n_epochs + 1):
+            self._epoch = epoch
+            yield epoch
+            if not self.full_batch:
+                self._end_epoch(epoch, *self._evaluate(), self._val_loss())
+            if self._stop:
+                break
+        if self.full_batch and self._epoch > 0:
+            self._end_epoch(self._epoch, *self._evaluate(), self._val_loss())
+
+    def batches(self, x, y):
+        """Full batch: (x, y) itself. Otherwise the DataLoader tier's batches, in its order."""
+        if self.full_batch:
+            yield x, y
+            return
+        for rows in minibatch_order(self.n, self.batch_size, self.shuffle):
+            if isinstance(x, np.ndarray):
+                rows = rows.numpy()
+            yield x[rows], y[rows]
+
+    def record(self, loss, *grads) -> None:
+        """A full-batch step's loss and gradients, taken before its update: they belong to
+        the parameters the previous epoch ended with. Mini-batch steps are not booked."""
+        if not self.full_batch:
+            return
+        loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+        grad_norm = math.sqrt(sum(_squared_norm(g) for g in grads if g is not None))
+        if self._epoch == 1:
+            self.initial_loss = loss
+            self._check_divergence(0, loss)
+        else:
+            self._end_epoch(self._epoch - 1, loss, grad_norm, self._val_loss())
+
+    # -- bookkeeping ------------------------------------------------------------------
+
+    def _current(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        weight, bias = (self._params + (None,))[:2]
+        if bias is None or not self.intercept:
+            return _tensor(weight).detach(), None
+        return _tensor(weight).detach(), _tensor(bias).detach()
+
+    def _evaluate(self) -> tuple[float, float]:
+        """Full training-set MSE and its gradient norm at the current parameters."""
+        weight, bias = self._current()
+        x, y = self.data.x, self.data.y
+        with torch.no_grad():
+            error = x @ weight.t() - y
+            if bias is not None:
+                error += bias
+            loss = float(torch.mean(error * error))
+            scale = 2.0 / error.numel()
+            grad_sq = float(((error.t() @ x) * scale).double().pow(2).sum())
+            if bias is not None:
+                grad_sq += float((error.sum(dim=0) * scale).double().pow(2).sum())
+        return loss, math.sqrt(grad_sq)
+
+    def _val_loss(self) -> float | None:
+        if self.data.x_val is None:
+            return None
+        weight, bias = self._current()
+        with torch.no_grad():
+            pred = self.data.x_val @ weight.t()
+            if bias is not None:
+                pred += bias
+            return float(torch.mean((pred - self.data.y_val) ** 2))
+
+    def _check_divergence(self, epoch: int, loss: float) -> None:
+        reference = self.initial_loss if self.initial_loss and math.isfinite(self.initial_loss) else 1.0
+        if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(reference, 1e-300):
+            raise DivergenceError(epoch, loss, self.lr, self.lr_max, self.tier)
+
+    def _end_epoch(self, epoch: int, loss: float, grad_norm: float, val_loss: float | None) -> None:
+        self._check_divergence(epoch, loss)
+        h = self.history
+        previous = h.loss[-1] if h.loss else self.initial_loss
+        h.epoch.append(epoch)
+        h.loss.append(loss)
+        h.grad_norm.append(grad_norm)
+        if val_loss is not None:
+            h.val_loss.append(val_loss)
+        if self.tol is not None and previous is not None:
+            improvement = (previous - loss) / previous if previous > 0 else 0.0
+            if improvement < self.tol:
+                self._request_stop("tol")
+        if self.callback is not None and self.callback(epoch, loss) is False:
+            self._request_stop("callback")
+
+    def _request_stop(self, reason: str) -> None:
+        if not self._stop:
+            self._stop, self.stop_reason = True, reason

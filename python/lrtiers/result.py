@@ -1,0 +1,149 @@
+"""LRFit, the one result type, and its plain file format.
+
+A fit file is UTF-8 JSON (format "lrtiers-fit", version 1) holding exactly what
+``LRFit.to_dict()`` returns. Every float is written as the shortest decimal that reads back
+to the same float64 (Python's repr), so a fit saved in Python and read in R (or the reverse)
+keeps its bits. Absent values are ``null``. See docs/fit-format.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .inputs import prepare_new_x
+
+FORMAT = "lrtiers-fit"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class LRFit:
+    """A fitted linear regression: y ~ x @ weight.T + bias."""
+
+    tier: str
+    weight: np.ndarray  # (q, p), on the scale of the original features
+    bias: np.ndarray  # (q,)
+    initial_loss: float
+    loss: float  # full training-set MSE at the final parameters
+    history: dict[str, list]  # epoch, loss, grad_norm (and val_loss), one entry per epoch
+    epochs_run: int
+    converged: bool  # final loss within CONVERGENCE_RTOL of the closed-form optimum
+    stop_reason: str  # "epochs", "tol" or "callback"
+    lr: float  # the step size used (resolved from "auto")
+    lr_max: float  # 2/L, the largest stable full-batch step on the training data
+    optimum: dict[str, Any]  # closed-form least squares: weight, bias, loss
+    sse: np.ndarray  # (q,) residual sum of squares per output at the final parameters
+    df_residual: int  # n_train minus the number of coefficients per output
+    xtx_inv: np.ndarray  # (X'X)^-1 of the design, bias first: Var(coef) = sigma^2 xtx_inv
+    settings: dict[str, Any]  # lr_fit() keywords: lr_fit(x, y, **fit.settings) re-runs it
+    feature_names: list[str]
+    target_names: list[str]
+    y_ndim: int
+    n_train: int
+    n_val: int
+    standardization: dict[str, list] | None  # mean and scale of x when standardize=True
+    versions: dict[str, str]
+    device: str
+    elapsed: float  # seconds spent training
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # -- using the fit --------------------------------------------------------------------
+
+    def predict(self, x) -> np.ndarray:
+        """Predictions for new x: (n,) when y was a vector, else (n, q)."""
+        new_x = prepare_new_x(x, self.feature_names)
+        pred = new_x @ np.asarray(self.weight, dtype=np.float64).T + np.asarray(self.bias)
+        return pred[:, 0] if self.y_ndim == 1 else pred
+
+    @property
+    def coef(self) -> np.ndarray:
+        """weight for one output as a vector (p,), else (q, p): like scikit-learn's coef_."""
+        return self.weight[0] if self.y_ndim == 1 else self.weight
+
+    @property
+    def loss_gap(self) -> float:
+        """Final loss minus the closed-form least-squares loss (>= 0 up to round-off)."""
+        return self.loss - self.optimum["loss"]
+
+    def history_frame(self):
+        """The history as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self.history)
+
+    def __repr__(self) -> str:
+        rows = [
+            f"LRFit(tier={self.tier!r}, epochs_run={self.epochs_run}, loss={self.loss:.6g}, "
+            f"optimum={self.optimum['loss']:.6g}, converged={self.converged})"
+        ]
+        for t, name in enumerate(self.target_names):
+            coefs = ", ".join(
+                f"{f}={w:.6g}" for f, w in zip(self.feature_names, self.weight[t])
+            )
+            rows.append(f"  {name}: bias={self.bias[t]:.6g}, {coefs}")
+        return "\n".join(rows)
+
+    # -- plain data -----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain Python values only (lists, floats, ints, str, bool, None, dicts)."""
+        out: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
+        for name in self.__dataclass_fields__:
+            out[name] = _plain(getattr(self, name))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LRFit:
+        if data.get("format") != FORMAT:
+            raise ValueError(f"not an lrtiers fit: format is {data.get('format')!r}")
+        if int(data.get("format_version", 0)) > FORMAT_VERSION:
+            raise ValueError(
+                f"fit format version {data['format_version']} is newer than this lrtiers "
+                f"reads ({FORMAT_VERSION}); upgrade lrtiers"
+            )
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        q = len(fields["target_names"])
+        fields["weight"] = np.asarray(fields["weight"], dtype=np.float64).reshape(q, -1)
+        fields["bias"] = np.asarray(fields["bias"], dtype=np.float64).reshape(q)
+        fields["optimum"] = dict(fields["optimum"])
+        for key in ("weight", "bias"):
+            fields["optimum"][key] = np.asarray(fields["optimum"][key], dtype=np.float64)
+        fields["optimum"]["weight"] = fields["optimum"]["weight"].reshape(q, -1)
+        fields["history"] = {k: list(v) for k, v in fields["history"].items()}
+        fields["sse"] = np.asarray(fields["sse"], dtype=np.float64).reshape(q)
+        fields["xtx_inv"] = np.asarray(fields["xtx_inv"], dtype=np.float64)
+        return cls(**fields)
+
+    def save(self, path) -> None:
+        """Write the fit as JSON (see the module docstring for the format)."""
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(self.to_dict(), fh, indent=1, allow_nan=False)
+            fh.write("\n")
+
+
+def load_fit(path) -> LRFit:
+    """Read a fit written by LRFit.save() or by the R package's lr_save()."""
+    with open(path, encoding="utf-8") as fh:
+        return LRFit.from_dict(json.load(fh))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value

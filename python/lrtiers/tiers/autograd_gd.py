@@ -1,0 +1,45 @@
+"""Tier "autograd": torch tensors with requires_grad, loss.backward(), manual update.
+
+As seeds 000, 001 and 004 teach it: the model is a function of tensors w and b, the MSE is
+written out, autograd fills w.grad and b.grad, and the update runs under torch.no_grad()
+before the gradients are zeroed (PyTorch accumulates them).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import Parameters
+
+
+def train(data, start: Parameters, settings, monitor) -> Parameters:
+    x, y = data.x, data.y
+    w = torch.tensor(start.weight, device=x.device, requires_grad=True)
+    b = torch.tensor(start.bias, device=x.device, requires_grad=settings.intercept)
+    lr = settings.lr
+
+    def model(x):
+        return x @ w.t() + b
+
+    def mse(preds, targets):
+        diff = preds - targets
+        return torch.sum(diff * diff) / diff.numel()
+
+    for epoch in monitor.epochs(w, b):
+        for x_batch, y_batch in monitor.batches(x, y):
+            # 1. generate predictions
+            preds = model(x_batch)
+            # 2. calculate the loss
+            loss = mse(preds, y_batch)
+            # 3. compute gradients w.r.t. the weights and biases
+            loss.backward()
+            monitor.record(loss, w.grad, b.grad)
+            # 4. adjust the parameters by a small step against the gradient, 5. reset the gradients
+            with torch.no_grad():
+                w -= lr * w.grad
+                w.grad.zero_()
+                if settings.intercept:
+                    b -= lr * b.grad
+                    b.grad.zero_()
+
+    return Parameters(w.detach().cpu().numpy(), b.detach().cpu().numpy())

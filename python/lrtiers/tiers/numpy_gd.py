@@ -1,0 +1,37 @@
+"""Tier "numpy": gradient descent in pure NumPy with hand-derived gradients.
+
+As seeds 003 and 004 teach it: forward pass, MSE, gradients worked out by hand, update.
+For q outputs the loss averages over all n*q elements (F.mse_loss's default), so
+dloss/dW = 2/(n q) * error' x and dloss/db = 2/(n q) * colsums(error).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import Parameters
+
+
+def train(data, start: Parameters, settings, monitor) -> Parameters:
+    x, y = data.x_numpy, data.y_numpy
+    w = start.weight.copy()  # (q, p)
+    b = start.bias.copy()  # (q,)
+    lr = settings.lr
+
+    for epoch in monitor.epochs(w, b):
+        for x_batch, y_batch in monitor.batches(x, y):
+            # step 1: prediction (forward pass)
+            y_pred = x_batch @ w.T + b
+            # step 2: compute loss (mean squared error)
+            error = y_pred - y_batch
+            loss = np.mean(error**2)
+            # step 3: compute gradients (backward pass, derived by hand)
+            dw = 2 * (error.T @ x_batch) / error.size
+            db = 2 * error.sum(axis=0) / error.size
+            monitor.record(loss, dw, db if settings.intercept else None)
+            # step 4: update weights and bias
+            w -= lr * dw
+            if settings.intercept:
+                b -= lr * db
+
+    return Parameters(w, b)

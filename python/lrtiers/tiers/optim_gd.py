@@ -1,0 +1,37 @@
+"""Tier "optim": autograd + a torch loss module + torch.optim.SGD.
+
+As seeds 002 and 004 teach it: nn.MSELoss replaces the hand-written loss and
+optim.SGD([b, w]) the manual update: zero_grad(), backward(), step().
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.optim as optim
+
+from . import Parameters
+
+
+def train(data, start: Parameters, settings, monitor) -> Parameters:
+    x, y = data.x, data.y
+    w = torch.tensor(start.weight, device=x.device, requires_grad=True)
+    b = torch.tensor(start.bias, device=x.device, requires_grad=settings.intercept)
+
+    loss_fn = nn.MSELoss(reduction="mean")
+    optimizer = optim.SGD([b, w] if settings.intercept else [w], lr=settings.lr)
+
+    for epoch in monitor.epochs(w, b):
+        for x_batch, y_batch in monitor.batches(x, y):
+            # step 1: prediction
+            y_hat = x_batch @ w.t() + b
+            # step 2: compute loss
+            loss = loss_fn(y_hat, y_batch)
+            # step 3: clear old and compute current gradients
+            optimizer.zero_grad()
+            loss.backward()
+            monitor.record(loss, w.grad, b.grad)
+            # step 4: update weights and bias using the optimizer
+            optimizer.step()
+
+    return Parameters(w.detach().cpu().numpy(), b.detach().cpu().numpy())
