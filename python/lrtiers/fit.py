@@ -143,7 +143,7 @@ def versions() -> dict[str, str]:
         "lrtiers": __version__,
         "python": sys.version.split()[0],
         "numpy": np.__version__,
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),
     }
 
 

@@ -1,0 +1,28 @@
+import numpy as np
+
+import lrtiers
+from lrtiers import demo
+
+
+def test_lr_compare_table(crop):
+    x, y = crop
+    table = lrtiers.lr_compare(x, y, standardize=True, epochs=2000, seed=0)
+    assert list(table["tier"]) == ["closed-form", *lrtiers.TIERS]
+    assert {"apples:bias", "y1:bias"} & set(table.columns) == {"y1:bias"}
+    assert (table["gap"].abs() < 1e-10).all()
+    assert (table["max_coef_diff"] < 1e-8).all()
+    assert table["converged"].all()
+    one = lrtiers.lr_compare(x, y[:, 0], tiers=["numpy"], epochs=3, seed=0, lr=1e-5)
+    assert list(one.columns[:5]) == ["tier", "bias", "x1", "x2", "x3"]
+    assert not bool(one["converged"].iloc[1])
+    # one seed for all tiers when none is given: every tier starts from the same point
+    table = lrtiers.lr_compare(x, y, tiers=["numpy", "module"], epochs=1, lr=1e-6)
+    np.testing.assert_allclose(table.loc[1, "loss"], table.loc[2, "loss"], rtol=1e-12)
+
+
+def test_demo_prints_the_table_and_the_prediction(capsys):
+    demo.main()
+    out = capsys.readouterr().out
+    assert "closed-form" in out and "dataloader (batch 5)" in out
+    assert "Predicted yields for the new region (75.0, 63.0, 44.0)" in out
+    assert "apples   53.7956" in out

@@ -1,0 +1,174 @@
+"""seed=s gives the same bits as each tier's tutorial code run by hand after
+torch.manual_seed(s): the model is built first (nn.Linear(p, q) draws the starting values),
+then the DataLoader shuffles from torch's global generator, as seed 000 does."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+import lrtiers
+from conftest import assert_same_bits
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+@pytest.fixture
+def fresh_rng():
+    """The scripts below seed torch's global generator, as tutorials do: put it back."""
+    with torch.random.fork_rng(devices=[]):
+        yield
+
+
+def starting_values(seed, p, q, dtype):
+    torch.manual_seed(seed)
+    model = nn.Linear(p, q, dtype=dtype)
+    return model
+
+
+def autograd_script(inputs, targets, seed, lr, epochs):
+    """Seeds 001/004: w, b tensors with requires_grad, mse by hand, update under no_grad."""
+    model = starting_values(seed, inputs.shape[1], targets.shape[1], inputs.dtype)
+    weights = model.weight.detach().clone().requires_grad_(True)
+    biases = model.bias.detach().clone().requires_grad_(True)
+
+    def mse(preds, targets):
+        diff = preds - targets
+        return torch.sum(diff * diff) / diff.numel()
+
+    losses = []
+    for i in range(epochs):
+        preds = inputs @ weights.t() + biases
+        loss = mse(preds, targets)
+        losses.append(loss.item())
+        loss.backward()
+        with torch.no_grad():
+            weights -= lr * weights.grad
+            weights.grad.zero_()
+            biases -= lr * biases.grad
+            biases.grad.zero_()
+    return weights.detach(), biases.detach(), losses
+
+
+def optim_script(inputs, targets, seed, lr, epochs):
+    """Seed 004: autograd + nn.MSELoss + optim.SGD([b, w])."""
+    model = starting_values(seed, inputs.shape[1], targets.shape[1], inputs.dtype)
+    w = model.weight.detach().clone().requires_grad_(True)
+    b = model.bias.detach().clone().requires_grad_(True)
+    loss_fn = nn.MSELoss(reduction="mean")
+    optimizer = torch.optim.SGD([b, w], lr=lr)
+    losses = []
+    for t in range(epochs):
+        y_hat = inputs @ w.t() + b
+        loss = loss_fn(y_hat, targets)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return w.detach(), b.detach(), losses
+
+
+def module_script(inputs, targets, seed, lr, epochs):
+    """Seeds 001/002/004: model = nn.Linear(p, q), nn.MSELoss, optim.SGD(model.parameters())."""
+    model = starting_values(seed, inputs.shape[1], targets.shape[1], inputs.dtype)
+    loss_fn = nn.MSELoss(reduction="mean")
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for t in range(epochs):
+        model.train()
+        y_hat = model(inputs)
+        loss = loss_fn(y_hat, targets)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model.weight.detach(), model.bias.detach(), losses
+
+
+def dataloader_script(inputs, targets, seed, lr, epochs, batch_size):
+    """Seed 000, literally: manual_seed, model, DataLoader(TensorDataset, batch_size,
+    shuffle=True) with the default collate, F.mse_loss, SGD, the fit() loop."""
+    torch.manual_seed(seed)
+    train_ds = TensorDataset(inputs, targets)
+    model = nn.Linear(inputs.shape[1], targets.shape[1], dtype=inputs.dtype)
+    train_dl = DataLoader(train_ds, batch_size, shuffle=True)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    loss_fn = F.mse_loss
+    for epoch in range(epochs):
+        for xb, yb in train_dl:
+            pred = model(xb)
+            loss = loss_fn(pred, yb)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+    return model.weight.detach(), model.bias.detach(), None
+
+
+SCRIPTS = {"autograd": autograd_script, "optim": optim_script, "module": module_script}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("tier", list(SCRIPTS))
+@pytest.mark.parametrize("seed", [0, 42])
+def test_full_batch_tiers_are_their_tutorial(crop, tier, dtype, seed, fresh_rng):
+    x, y = crop
+    inputs = torch.tensor(x, dtype=DTYPES[dtype])
+    targets = torch.tensor(y, dtype=DTYPES[dtype])
+    w, b, losses = SCRIPTS[tier](inputs, targets, seed, 1e-5, 50)
+    fit = lrtiers.lr_fit(x, y, tier=tier, seed=seed, lr=1e-5, epochs=50, dtype=dtype)
+    assert_same_bits(fit.weight, w.double())
+    assert_same_bits(fit.bias, b.double())
+    # the loss each epoch starts from is the loss the epoch before ended with
+    assert_same_bits([fit.initial_loss] + fit.history["loss"][:-1], losses)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("batch_size", [5, 4, 15, 1])
+@pytest.mark.parametrize("variant", ["jovian", "rtorch"])
+def test_dataloader_tier_is_seed000(dtype, batch_size, variant, fresh_rng):
+    x, y = lrtiers.datasets.crop_yields(variant)
+    inputs = torch.tensor(x, dtype=DTYPES[dtype])
+    targets = torch.tensor(y, dtype=DTYPES[dtype])
+    w, b, _ = dataloader_script(inputs, targets, 0, 1e-5, 20, batch_size)
+    fit = lrtiers.lr_fit(x, y, tier="dataloader", seed=0, lr=1e-5, epochs=20,
+                         batch_size=batch_size, dtype=dtype)
+    assert_same_bits(fit.weight, w.double())
+    assert_same_bits(fit.bias, b.double())
+
+
+def test_rtorch_seed000_walkthrough_numbers(fresh_rng):
+    """Seed 000 sets torch's default dtype to double, then nn$Linear(3L, 2L), batch 5,
+    lr 1e-5, 100 epochs: lr_fit(dtype="float64") is that run."""
+    x, y = lrtiers.datasets.crop_yields("rtorch")
+    torch.set_default_dtype(torch.float64)
+    try:
+        torch.manual_seed(0)
+        inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
+        train_dl = DataLoader(TensorDataset(inputs, targets), 5, shuffle=True)
+        model = nn.Linear(3, 2)
+        opt = torch.optim.SGD(model.parameters(), lr=1e-5)
+        for epoch in range(100):
+            for xb, yb in train_dl:
+                loss = F.mse_loss(model(xb), yb)
+                loss.backward()
+                opt.step()
+                opt.zero_grad()
+        final = F.mse_loss(model(inputs), targets).item()
+    finally:
+        torch.set_default_dtype(torch.float32)
+    fit = lrtiers.lr_fit(x, y, tier="dataloader", seed=0, lr=1e-5, epochs=100, batch_size=5)
+    assert_same_bits(fit.weight, model.weight.detach())
+    assert_same_bits(fit.bias, model.bias.detach())
+    assert fit.loss == pytest.approx(final, rel=1e-12)
+
+
+def test_numpy_tier_follows_the_same_batches(crop):
+    """Every tier visits mini-batches in the DataLoader tier's order: they agree to round-off."""
+    x, y = crop
+    settings = dict(seed=3, lr=1e-5, epochs=30, batch_size=4)
+    fits = [lrtiers.lr_fit(x, y, tier=t, **settings) for t in lrtiers.TIERS]
+    for fit in fits[1:]:
+        np.testing.assert_allclose(fit.weight, fits[0].weight, rtol=1e-10)
+        np.testing.assert_allclose(fit.history["loss"], fits[0].history["loss"], rtol=1e-10)
