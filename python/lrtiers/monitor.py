@@ -26,6 +26,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from .batches import epoch_batches
 from .defaults import DIVERGENCE_FACTOR
 from .errors import DivergenceError
 
@@ -59,21 +60,6 @@ def _squared_norm(grad) -> float:
         return float(torch.sum(grad.detach().double() ** 2))
     grad = np.asarray(grad, dtype=np.float64).ravel()
     return float(grad @ grad)
-
-
-def minibatch_order(n: int, batch_size: int, shuffle: bool) -> list[torch.Tensor]:
-    """One epoch's batches of row indices, drawn from torch's global generator exactly as
-    ``DataLoader(dataset, batch_size, shuffle)`` draws them (a base seed per iterator, then
-    RandomSampler's seed and randperm), so every tier sees the DataLoader tier's batches."""
-    torch.empty((), dtype=torch.int64).random_()  # _BaseDataLoaderIter's base seed
-    if shuffle:
-        seed = int(torch.empty((), dtype=torch.int64).random_().item())
-        generator = torch.Generator()
-        generator.manual_seed(seed)
-        order = torch.randperm(n, generator=generator)
-    else:
-        order = torch.arange(n)
-    return list(torch.split(order, batch_size))
 
 
 class Monitor:
@@ -127,12 +113,13 @@ class Monitor:
             self._end_epoch(self._epoch, *self._evaluate(), self._val_loss())
 
     def batches(self, x, y):
-        """Full batch: (x, y) itself. Otherwise the DataLoader tier's batches, in its order."""
+        """Full batch: (x, y) itself, rows in order. Otherwise the DataLoader tier's batches,
+        in its order (shuffled when shuffle=True)."""
         if self.full_batch:
             yield x, y
             return
-        for rows in minibatch_order(self.n, self.batch_size, self.shuffle):
-            if isinstance(x, np.ndarray):
+        for rows in epoch_batches(self.n, self.batch_size, self.shuffle):
+            if isinstance(x, np.ndarray) and isinstance(rows, torch.Tensor):
                 rows = rows.numpy()
             yield x[rows], y[rows]
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 import torch.optim as optim
-from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
+from torch.utils.data import DataLoader, TensorDataset
 
+from ..batches import BatchIndexSampler
 from . import Parameters
 from ._linear import build_model, final_parameters
 
@@ -27,23 +28,24 @@ from ._linear import build_model, final_parameters
 def batched_loader(dataset: TensorDataset, batch_size: int, shuffle: bool) -> DataLoader:
     """DataLoader(dataset, batch_size, shuffle) that indexes whole batches at once.
 
-    DataLoader(batch_size=None, sampler=BatchSampler(...)) hands each list of indices to
-    TensorDataset.__getitem__, which indexes every tensor with it in one go. The samplers
-    are the ones DataLoader(dataset, batch_size, shuffle) builds itself, drawing the same
-    seeds from torch's global generator.
+    With batch_size=None and a sampler of index batches, DataLoader hands each batch of
+    indices to TensorDataset.__getitem__, which indexes every tensor with it in one go.
+    BatchIndexSampler draws the same seeds from torch's global generator as the samplers
+    DataLoader(dataset, batch_size, shuffle) builds, so the batches are the same.
     """
-    sampler = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
-    batches = BatchSampler(sampler, batch_size=batch_size, drop_last=False)
-    return DataLoader(dataset, batch_size=None, sampler=batches)
+    sampler = BatchIndexSampler(len(dataset), batch_size, shuffle)
+    return DataLoader(dataset, batch_size=None, sampler=sampler)
 
 
 def train(data, start: Parameters, settings, monitor) -> Parameters:
     inputs, targets = data.x, data.y
-    batch_size = settings.batch_size or len(inputs)
+    # batch_size=None: one batch of every row, in order (shuffling cannot change it)
+    full_batch = settings.batch_size is None
+    batch_size = len(inputs) if full_batch else settings.batch_size
 
     # Define dataset and data loader
     train_ds = TensorDataset(inputs, targets)
-    train_dl = batched_loader(train_ds, batch_size, shuffle=settings.shuffle)
+    train_dl = batched_loader(train_ds, batch_size, shuffle=settings.shuffle and not full_batch)
     # Define model, loss function and optimizer
     model = build_model(start, settings.intercept, inputs.device)
     loss_fn = F.mse_loss
