@@ -2,9 +2,9 @@
 # Both start with `make setup`, which installs whatever is missing (idempotent).
 SHELL := /bin/bash
 VENV := .venv
-PY := $(VENV)/bin/python
-export LRTIERS_PYTHON := $(CURDIR)/$(PY)
-export RETICULATE_PYTHON := $(CURDIR)/$(PY)
+PY := $(CURDIR)/$(VENV)/bin/python
+export LRTIERS_PYTHON := $(PY)
+export RETICULATE_PYTHON := $(PY)
 
 .PHONY: setup demo test test-python test-r check-r bench lint clean
 
@@ -18,6 +18,7 @@ demo: setup
 test: setup test-python test-r
 
 test-python:
+	$(VENV)/bin/ruff check python tests
 	$(PY) -m pytest -q tests/python
 
 test-r:

@@ -80,7 +80,11 @@ if [ ! -f "$req_stamp" ] || ! cmp -s requirements-dev.txt "$req_stamp"; then
   "${PIP[@]}" -r requirements-dev.txt
   cp requirements-dev.txt "$req_stamp"
 fi
-"${PIP[@]}" --no-deps -e .
+# The core, editable, unless this checkout's python/ is already what the venv imports.
+if ! "$VENV/bin/python" -c 'import lrtiers, os, sys; sys.exit(os.path.dirname(lrtiers.__file__) != sys.argv[1])' \
+    "$ROOT/python/lrtiers" 2>/dev/null; then
+  "${PIP[@]}" --no-deps -e .
+fi
 
 # --- 4. The R package ------------------------------------------------------------
 if [ -f DESCRIPTION ]; then

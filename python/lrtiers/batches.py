@@ -9,7 +9,7 @@ batch is fetched with one indexing operation rather than one __getitem__ per row
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 from torch.utils.data import Sampler

@@ -18,14 +18,38 @@ NEW_REGION = (75.0, 63.0, 44.0)
 
 # seed 001 (the jovian.ai "gradient descent and linear regression" notebook)
 _CROP_X = [
-    [73, 67, 43], [91, 88, 64], [87, 134, 58], [102, 43, 37], [69, 96, 70],
-    [74, 66, 43], [91, 87, 65], [88, 134, 59], [101, 44, 37], [68, 96, 71],
-    [73, 66, 44], [92, 87, 64], [87, 135, 57], [103, 43, 36], [68, 97, 70],
+    [73, 67, 43],
+    [91, 88, 64],
+    [87, 134, 58],
+    [102, 43, 37],
+    [69, 96, 70],
+    [74, 66, 43],
+    [91, 87, 65],
+    [88, 134, 59],
+    [101, 44, 37],
+    [68, 96, 71],
+    [73, 66, 44],
+    [92, 87, 64],
+    [87, 135, 57],
+    [103, 43, 36],
+    [68, 97, 70],
 ]
 _CROP_Y = [
-    [56, 70], [81, 101], [119, 133], [22, 37], [103, 119],
-    [57, 69], [80, 102], [118, 132], [21, 38], [104, 118],
-    [57, 69], [82, 100], [118, 134], [20, 38], [102, 120],
+    [56, 70],
+    [81, 101],
+    [119, 133],
+    [22, 37],
+    [103, 119],
+    [57, 69],
+    [80, 102],
+    [118, 132],
+    [21, 38],
+    [104, 118],
+    [57, 69],
+    [82, 100],
+    [118, 134],
+    [20, 38],
+    [102, 120],
 ]
 # seed 000 (rTorch's port): the first five regions, three times over
 _RTORCH_X = _CROP_X[:5] * 3
@@ -37,7 +61,9 @@ VARIANTS = ("jovian", "rtorch")
 def crop_yields(variant: str = "jovian", as_frame: bool = False):
     """(x (15, 3), y (15, 2)) float64 arrays, or one pandas DataFrame with five columns."""
     if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}; got {variant!r}")
+        raise ValueError(
+            f"variant must be one of {', '.join(map(repr, VARIANTS))}; got {variant!r}"
+        )
     x, y = (_CROP_X, _CROP_Y) if variant == "jovian" else (_RTORCH_X, _RTORCH_Y)
     x, y = np.array(x, dtype=np.float64), np.array(y, dtype=np.float64)
     if not as_frame:

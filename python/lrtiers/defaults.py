@@ -14,7 +14,9 @@ TIER_DESCRIPTIONS: dict[str, str] = {
     "autograd": "torch tensors with requires_grad, loss.backward(), update under no_grad()",
     "optim": "autograd + nn.MSELoss + torch.optim.SGD (zero_grad / backward / step)",
     "module": "the model as an nn.Module (nn.Linear) trained with loss + optimizer",
-    "dataloader": "TensorDataset + DataLoader mini-batches with shuffling, model + loss + optimizer",
+    "dataloader": (
+        "TensorDataset + DataLoader mini-batches with shuffling, model + loss + optimizer"
+    ),
 }
 
 #: lr_fit()'s keyword defaults (callback aside). lr="auto" is the step 1/L.

@@ -19,19 +19,26 @@ def main() -> None:
     frame = datasets.crop_yields(as_frame=True)
     x, y = frame[list(datasets.FEATURES)], frame[list(datasets.TARGETS)]
     print("Crop yields (seed 001's 15 regions): temp, rainfall, humidity -> apples, oranges\n")
-    print(f"lr_compare(x, y, seed={SETTINGS['seed']}, standardize=True, epochs={SETTINGS['epochs']})"
-          " plus the dataloader tier at batch_size=5:\n")
+    print(
+        f"lr_compare(x, y, seed={SETTINGS['seed']}, standardize=True, epochs={SETTINGS['epochs']})"
+        " plus the dataloader tier at batch_size=5:\n"
+    )
     table = pd.concat(
-        [lr_compare(x, y, tiers=TIERS, **SETTINGS),
-         lr_compare(x, y, tiers=["dataloader"], batch_size=5, **SETTINGS).iloc[1:].assign(
-             tier="dataloader (batch 5)")],
+        [
+            lr_compare(x, y, tiers=TIERS, **SETTINGS),
+            lr_compare(x, y, tiers=["dataloader"], batch_size=5, **SETTINGS)
+            .iloc[1:]
+            .assign(tier="dataloader (batch 5)"),
+        ],
         ignore_index=True,
     )
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.precision", 5):
         print(table.to_string(index=False))
 
     new_region = pd.DataFrame([datasets.NEW_REGION], columns=list(datasets.FEATURES))
-    print(f"\nPredicted yields for the new region {datasets.NEW_REGION} (temp, rainfall, humidity):")
+    print(
+        f"\nPredicted yields for the new region {datasets.NEW_REGION} (temp, rainfall, humidity):"
+    )
     for tier in TIERS:
         fit = lr_fit(x, y, tier=tier, **SETTINGS)
         apples, oranges = fit.predict(new_region)[0]

@@ -11,8 +11,10 @@ class DivergenceError(FloatingPointError):
 
     def __init__(self, epoch: int, loss: float, lr: float, lr_max: float, tier: str):
         self.epoch, self.loss, self.lr, self.lr_max, self.tier = epoch, loss, lr, lr_max, tier
-        what = "became non-finite" if loss != loss or loss in (float("inf"), -float("inf")) else (
-            f"exploded to {loss:.6g}"
+        what = (
+            "became non-finite"
+            if loss != loss or loss in (float("inf"), -float("inf"))
+            else (f"exploded to {loss:.6g}")
         )
         super().__init__(
             f"tier {tier!r} diverged: the training loss {what} at epoch {epoch} with "

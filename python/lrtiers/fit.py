@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -65,9 +66,21 @@ def lr_fit(
     The global torch and NumPy random states are left as they were.
     """
     settings, validation_data = check_settings(
-        tier=tier, epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle, seed=seed,
-        intercept=intercept, init=init, dtype=dtype, device=device, standardize=standardize,
-        validation=validation, tol=tol, threads=threads, callback=callback,
+        tier=tier,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        intercept=intercept,
+        init=init,
+        dtype=dtype,
+        device=device,
+        standardize=standardize,
+        validation=validation,
+        tol=tol,
+        threads=threads,
+        callback=callback,
     )
     data = prepare_xy(x, y, settings.dtype, feature_names, target_names)
     train, val = _split(data, settings, validation_data)
@@ -91,9 +104,16 @@ def lr_fit(
         start = _initial_parameters(settings, p, q, shift, scale)
         tensors = _to_device(train, val, settings.device)
         monitor = Monitor(
-            tensors, tier=settings.tier, epochs=settings.epochs, lr=step, lr_max=ref.lr_max,
-            batch_size=settings.batch_size, shuffle=settings.shuffle, tol=settings.tol,
-            callback=callback, intercept=settings.intercept,
+            tensors,
+            tier=settings.tier,
+            epochs=settings.epochs,
+            lr=step,
+            lr_max=ref.lr_max,
+            batch_size=settings.batch_size,
+            shuffle=settings.shuffle,
+            tol=settings.tol,
+            callback=callback,
+            intercept=settings.intercept,
         )
         started = time.perf_counter()
         final = get_tier(settings.tier)(tensors, start, replace(settings, lr=step), monitor)
@@ -131,7 +151,9 @@ def lr_fit(
         y_ndim=data.y_ndim,
         n_train=n,
         n_val=0 if val is None else val.x.shape[0],
-        standardization=None if scale is None else {"center": shift.tolist(), "scale": scale.tolist()},
+        standardization=None
+        if scale is None
+        else {"center": shift.tolist(), "scale": scale.tolist()},
         versions=versions(),
         device=settings.device,
         elapsed=elapsed,
@@ -152,9 +174,13 @@ def versions() -> dict[str, str]:
 
 def _split(data: XY, settings: Settings, validation_data) -> tuple[XY, XY | None]:
     if validation_data is not None:
-        val = prepare_xy(*validation_data, settings.dtype, x_name="validation x", y_name="validation y")
-        for what, got, want in (("columns", val.x.shape[1], data.x.shape[1]),
-                                ("outputs", val.y.shape[1], data.y.shape[1])):
+        val = prepare_xy(
+            *validation_data, settings.dtype, x_name="validation x", y_name="validation y"
+        )
+        for what, got, want in (
+            ("columns", val.x.shape[1], data.x.shape[1]),
+            ("outputs", val.y.shape[1], data.y.shape[1]),
+        ):
             if got != want:
                 raise ValueError(f"validation data must have {want} {what} like x and y; got {got}")
         return data, replace(val, feature_names=data.feature_names, target_names=data.target_names)
@@ -184,7 +210,7 @@ def _standardize(train: XY, val: XY | None, settings: Settings):
     else:  # without an intercept centring would change the model: scale only
         shift = np.zeros(x.shape[1])
         scale = np.sqrt(np.mean(np.square(x, dtype=np.float64), axis=0))
-    constant = [name for name, s in zip(train.feature_names, scale) if not s > 0]
+    constant = [name for name, s in zip(train.feature_names, scale, strict=True) if not s > 0]
     if constant:
         raise ValueError(
             f"standardize=True cannot scale constant column(s) {', '.join(constant)}: "
@@ -203,7 +229,11 @@ def _initial_parameters(settings: Settings, p: int, q: int, shift, scale) -> Par
     dtype = getattr(torch, settings.dtype)
     linear = torch.nn.Linear(p, q, bias=settings.intercept, dtype=dtype)
     weight = linear.weight.detach().numpy().copy()
-    bias = linear.bias.detach().numpy().copy() if settings.intercept else np.zeros(q, dtype=settings.dtype)
+    bias = (
+        linear.bias.detach().numpy().copy()
+        if settings.intercept
+        else np.zeros(q, dtype=settings.dtype)
+    )
     if settings.init == "zeros":
         weight[:], bias[:] = 0, 0
     elif isinstance(settings.init, dict):  # given on the original scale of x
@@ -219,7 +249,8 @@ def _to_device(train: XY, val: XY | None, device: str) -> TrainingData:
     y = torch.from_numpy(train.y).to(device)
     on_cpu = device == "cpu"
     return TrainingData(
-        x, y,
+        x,
+        y,
         train.x if on_cpu else None,
         train.y if on_cpu else None,
         None if val is None else torch.from_numpy(val.x).to(device),
@@ -285,11 +316,30 @@ def lr_compare(x: Any, y: Any, tiers: Sequence[str] = TIERS, **settings: Any):
                 out[f"{prefix}{feature}"] = float(weight[t, j])
         return out
 
-    rows = [{"tier": "closed-form", **coefficients(opt_w, opt_b), "loss": first.optimum["loss"],
-             "gap": 0.0, "max_coef_diff": 0.0, "epochs_run": 0, "converged": True, "elapsed": np.nan}]
+    rows = [
+        {
+            "tier": "closed-form",
+            **coefficients(opt_w, opt_b),
+            "loss": first.optimum["loss"],
+            "gap": 0.0,
+            "max_coef_diff": 0.0,
+            "epochs_run": 0,
+            "converged": True,
+            "elapsed": np.nan,
+        }
+    ]
     for fit in fits:
         diff = max(np.max(np.abs(fit.weight - opt_w)), np.max(np.abs(fit.bias - opt_b)))
-        rows.append({"tier": fit.tier, **coefficients(fit.weight, fit.bias), "loss": fit.loss,
-                     "gap": fit.loss_gap, "max_coef_diff": float(diff), "epochs_run": fit.epochs_run,
-                     "converged": fit.converged, "elapsed": fit.elapsed})
+        rows.append(
+            {
+                "tier": fit.tier,
+                **coefficients(fit.weight, fit.bias),
+                "loss": fit.loss,
+                "gap": fit.loss_gap,
+                "max_coef_diff": float(diff),
+                "epochs_run": fit.epochs_run,
+                "converged": fit.converged,
+                "elapsed": fit.elapsed,
+            }
+        )
     return pd.DataFrame(rows)

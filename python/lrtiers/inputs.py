@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import numbers
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -152,7 +153,9 @@ def prepare_new_x(x: Any, feature_names: list[str], dtype: str = "float64") -> n
         missing = [n for n in feature_names if n not in by_name]
         if not missing:
             x = x[[by_name[n] for n in feature_names]]
-        elif len(missing) < len(feature_names) or feature_names != default_names("x", len(feature_names)):
+        elif len(missing) < len(feature_names) or feature_names != default_names(
+            "x", len(feature_names)
+        ):
             raise ValueError(f"x is missing column(s) used in the fit: {', '.join(missing)}")
     arr, _, ndim = as_matrix(x, "x", dtype)
     p = len(feature_names)
@@ -315,10 +318,24 @@ def check_settings(
             raise ValueError(f"tol must be >= 0 or None; got {tol}")
     threads = default_threads() if threads is None else _whole(threads, "threads", 1)
     if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be a function callback(epoch, loss) or None; got {callback!r}")
+        raise TypeError(
+            f"callback must be a function callback(epoch, loss) or None; got {callback!r}"
+        )
     settings = Settings(
-        tier, epochs, lr, batch_size, shuffle, seed, intercept, init, dtype, device,
-        standardize, validation, tol, threads,
+        tier,
+        epochs,
+        lr,
+        batch_size,
+        shuffle,
+        seed,
+        intercept,
+        init,
+        dtype,
+        device,
+        standardize,
+        validation,
+        tol,
+        threads,
     )
     return settings, validation_data
 

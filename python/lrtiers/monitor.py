@@ -20,8 +20,8 @@ evaluation pass each.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -170,7 +170,9 @@ class Monitor:
             return float(torch.mean((pred - self.data.y_val) ** 2))
 
     def _check_divergence(self, epoch: int, loss: float) -> None:
-        reference = self.initial_loss if self.initial_loss and math.isfinite(self.initial_loss) else 1.0
+        reference = (
+            self.initial_loss if self.initial_loss and math.isfinite(self.initial_loss) else 1.0
+        )
         if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(reference, 1e-300):
             raise DivergenceError(epoch, loss, self.lr, self.lr_max, self.tier)
 

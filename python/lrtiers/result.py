@@ -82,9 +82,8 @@ class LRFit:
             f"optimum={self.optimum['loss']:.6g}, converged={self.converged})"
         ]
         for t, name in enumerate(self.target_names):
-            coefs = ", ".join(
-                f"{f}={w:.6g}" for f, w in zip(self.feature_names, self.weight[t])
-            )
+            pairs = zip(self.feature_names, self.weight[t], strict=True)
+            coefs = ", ".join(f"{f}={w:.6g}" for f, w in pairs)
             rows.append(f"  {name}: bias={self.bias[t]:.6g}, {coefs}")
         return "\n".join(rows)
 

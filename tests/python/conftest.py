@@ -28,7 +28,10 @@ def assert_same_bits(a, b):
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     assert a.shape == b.shape
     diff = np.flatnonzero(bits(a).ravel() != bits(b).ravel())
-    assert diff.size == 0, f"{diff.size} values differ; first at {diff[0]}: {a.ravel()[diff[0]]!r} vs {b.ravel()[diff[0]]!r}"
+    assert diff.size == 0, (
+        f"{diff.size} values differ; first at {diff[0]}: "
+        f"{a.ravel()[diff[0]]!r} vs {b.ravel()[diff[0]]!r}"
+    )
 
 
 def assert_same_fit(f, g):

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import assert_same_fit
 
 import lrtiers
-from conftest import assert_same_fit
 
 SETTINGS = dict(seed=3, epochs=30, lr=1e-5)
 
@@ -17,8 +17,10 @@ def reference_fit(crop):
     return lrtiers.lr_fit(np.ascontiguousarray(x), y, **SETTINGS)
 
 
-@pytest.mark.parametrize("layout", ["fortran", "readonly_view", "int", "int32", "pandas",
-                                    "lists", "torch", "transposed_view"])
+@pytest.mark.parametrize(
+    "layout",
+    ["fortran", "readonly_view", "int", "int32", "pandas", "lists", "torch", "transposed_view"],
+)
 @pytest.mark.parametrize("tier", ["numpy", "module"])
 def test_layouts_give_the_same_bits(crop, layout, tier):
     x, y = crop
@@ -55,12 +57,19 @@ def test_standardize_does_not_touch_caller_data(crop):
 
 def test_pandas_names_are_kept_and_used_by_predict(crop):
     frame = lrtiers.datasets.crop_yields(as_frame=True)
-    fit = lrtiers.lr_fit(frame[["temp", "rainfall", "humidity"]], frame[["apples", "oranges"]],
-                         epochs=2000, standardize=True, seed=0)
+    fit = lrtiers.lr_fit(
+        frame[["temp", "rainfall", "humidity"]],
+        frame[["apples", "oranges"]],
+        epochs=2000,
+        standardize=True,
+        seed=0,
+    )
     assert fit.feature_names == ["temp", "rainfall", "humidity"]
     assert fit.target_names == ["apples", "oranges"]
     shuffled = frame[["humidity", "temp", "rainfall"]]
-    np.testing.assert_allclose(fit.predict(shuffled), fit.predict(frame[["temp", "rainfall", "humidity"]]))
+    np.testing.assert_allclose(
+        fit.predict(shuffled), fit.predict(frame[["temp", "rainfall", "humidity"]])
+    )
     with pytest.raises(ValueError, match="missing column"):
         fit.predict(frame[["temp", "rainfall"]])
 
@@ -79,13 +88,25 @@ BAD = [
     (dict(x=[[1.0, np.nan], [2, 3], [4, 5]]), ValueError, r"x contains 1 non-finite value.*row"),
     (dict(y=[1.0, np.inf, 3]), ValueError, r"y contains 1 non-finite"),
     (dict(x=np.array([["a", "b"], ["c", "d"], ["e", "f"]])), TypeError, r"x must be numeric"),
-    (dict(x=pd.DataFrame({"a": [1.0, 2, 3], "s": ["u", "v", "w"]})), TypeError, r"non-numeric column.*'s'"),
-    (dict(x=np.array([[True, False], [True, True], [False, False]])), TypeError, r"x must be numeric.*boolean"),
+    (
+        dict(x=pd.DataFrame({"a": [1.0, 2, 3], "s": ["u", "v", "w"]})),
+        TypeError,
+        r"non-numeric column.*'s'",
+    ),
+    (
+        dict(x=np.array([[True, False], [True, True], [False, False]])),
+        TypeError,
+        r"x must be numeric.*boolean",
+    ),
     (dict(y=[1.0, 2.0]), ValueError, r"same number of rows; got 3 and 2"),
     (dict(x=np.zeros((0, 2)), y=np.zeros(0)), ValueError, r"x is empty"),
     (dict(x=np.zeros((3, 0))), ValueError, r"x has no columns"),
     (dict(x=np.zeros((3, 2, 2))), ValueError, r"x must be 1-D .* or 2-D"),
-    (dict(tier="sklearn"), ValueError, r"tier must be one of 'numpy', 'autograd', 'optim', 'module', 'dataloader'; got 'sklearn'"),
+    (
+        dict(tier="sklearn"),
+        ValueError,
+        r"tier must be one of 'numpy', 'autograd', 'optim', 'module', 'dataloader'; got 'sklearn'",
+    ),
     (dict(lr=0), ValueError, r"lr must be a number > 0 or 'auto'; got 0"),
     (dict(lr=-1e-3), ValueError, r"lr must be a number > 0"),
     (dict(lr="fast"), ValueError, r"lr must be a number > 0 or 'auto'; got 'fast'"),
@@ -100,7 +121,11 @@ BAD = [
     (dict(init="random"), ValueError, r"init must be one of 'default', 'zeros'"),
     (dict(init={"weight": [[1.0]]}), ValueError, r"init\['weight'\] must have shape \(1, 2\)"),
     (dict(init={"w": [[1.0, 2.0]]}), ValueError, r"init as a dict must have key 'weight'"),
-    (dict(init={"weight": [[1.0, 2.0]], "bias": [1.0]}, intercept=False), ValueError, r"bias.*must be zero"),
+    (
+        dict(init={"weight": [[1.0, 2.0]], "bias": [1.0]}, intercept=False),
+        ValueError,
+        r"bias.*must be zero",
+    ),
     (dict(device="tpu"), ValueError, r"device must be 'cpu' or 'cuda'"),
     (dict(validation=1.5), ValueError, r"validation must be a fraction strictly between 0 and 1"),
     (dict(validation=0.99), ValueError, r"validation=0.99 leaves 0 of 3 rows for training"),
@@ -111,7 +136,11 @@ BAD = [
     (dict(intercept=1), TypeError, r"intercept must be True or False"),
     (dict(standardize=None), TypeError, r"standardize must be True or False"),
     (dict(callback=42), TypeError, r"callback must be a function"),
-    (dict(x=[[1.0, 1.0], [1.0, 2.0], [1.0, 3.0]], standardize=True), ValueError, r"cannot scale constant column\(s\) x1"),
+    (
+        dict(x=[[1.0, 1.0], [1.0, 2.0], [1.0, 3.0]], standardize=True),
+        ValueError,
+        r"cannot scale constant column\(s\) x1",
+    ),
     (dict(feature_names=["a"]), ValueError, r"feature_names must have 2 entries"),
 ]
 

@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import assert_same_fit, bits
 
 import lrtiers
-from conftest import assert_same_fit, bits
 
 SCRIPT = """
 import json, sys, numpy as np, lrtiers
@@ -34,8 +34,9 @@ def test_same_seed_same_bits(crop, tier):
 def test_same_bits_in_another_process(crop, tier):
     x, y = crop
     fit = lrtiers.lr_fit(x, y, tier=tier, seed=11, epochs=40, batch_size=4, lr=1e-5, validation=0.2)
-    out = subprocess.run([sys.executable, "-c", SCRIPT, tier], check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, tier], check=True, capture_output=True, text=True
+    ).stdout
     other = json.loads(out)
     assert other["weight"] == bits(fit.weight).ravel().tolist()
     assert other["bias"] == bits(fit.bias).ravel().tolist()
@@ -63,8 +64,9 @@ def test_seed_none_is_recorded_and_reruns(crop):
     seed = first.settings["seed"]
     assert isinstance(seed, int)
     assert_same_fit(first, lrtiers.lr_fit(x, y, **first.settings))
-    assert_same_fit(first, lrtiers.lr_fit(x, y, tier="dataloader", epochs=5, batch_size=3,
-                                          lr=1e-5, seed=seed))
+    assert_same_fit(
+        first, lrtiers.lr_fit(x, y, tier="dataloader", epochs=5, batch_size=3, lr=1e-5, seed=seed)
+    )
 
 
 def test_different_seeds_differ(crop):

@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import assert_same_bits, assert_same_fit
 
 import lrtiers
-from conftest import assert_same_bits, assert_same_fit
 
 
 def _plain_only(value):
@@ -21,16 +21,32 @@ def _plain_only(value):
 @pytest.fixture(scope="module")
 def fit(crop):
     x, y = crop
-    return lrtiers.lr_fit(x, y, tier="dataloader", batch_size=4, validation=0.2, seed=8,
-                          epochs=50, standardize=True)
+    return lrtiers.lr_fit(
+        x, y, tier="dataloader", batch_size=4, validation=0.2, seed=8, epochs=50, standardize=True
+    )
 
 
 def test_to_dict_is_plain_python(fit):
     d = fit.to_dict()
     assert _plain_only(d)
     assert d["format"] == "lrtiers-fit" and d["format_version"] == 1
-    for key in ("weight", "bias", "initial_loss", "loss", "history", "epochs_run", "converged",
-                "tier", "settings", "versions", "device", "elapsed", "optimum", "lr", "lr_max"):
+    for key in (
+        "weight",
+        "bias",
+        "initial_loss",
+        "loss",
+        "history",
+        "epochs_run",
+        "converged",
+        "tier",
+        "settings",
+        "versions",
+        "device",
+        "elapsed",
+        "optimum",
+        "lr",
+        "lr_max",
+    ):
         assert key in d
     assert set(d["versions"]) >= {"python", "numpy", "torch", "lrtiers"}
     assert d["settings"]["seed"] == 8 and d["settings"]["validation"] == 0.2
@@ -51,8 +67,12 @@ def test_save_and_load_keep_every_bit(fit, tmp_path):
 
 def test_floats_round_trip_through_json_exactly(tmp_path):
     rng = np.random.default_rng(0)
-    values = np.concatenate([rng.standard_normal(500) * 10.0 ** rng.integers(-300, 300, 500),
-                             [np.nextafter(1.0, 2.0), 5e-324, 1.7976931348623157e308]])
+    values = np.concatenate(
+        [
+            rng.standard_normal(500) * 10.0 ** rng.integers(-300, 300, 500),
+            [np.nextafter(1.0, 2.0), 5e-324, 1.7976931348623157e308],
+        ]
+    )
     back = np.array(json.loads(json.dumps(values.tolist())))
     assert_same_bits(back, values)
 

@@ -31,8 +31,9 @@ def test_synthetic_matches_seed004():
 
 def test_seed004_numpy_run():
     x, y, w, b = seed004_data_and_numpy_init()
-    fit = lrtiers.lr_fit(x, y, tier="numpy", lr=0.01, epochs=1000,
-                         init={"weight": [[w[0]]], "bias": [b[0]]}, seed=0)
+    fit = lrtiers.lr_fit(
+        x, y, tier="numpy", lr=0.01, epochs=1000, init={"weight": [[w[0]]], "bias": [b[0]]}, seed=0
+    )
     # seed 004: Final bias: [1.00716318]  Final weight: [1.99588476]
     assert round(fit.bias[0], 8) == 1.00716318
     assert round(fit.weight[0, 0], 8) == 1.99588476
@@ -58,8 +59,9 @@ def test_seed003_first_step():
     rng = np.random.RandomState(42)
     b, w = rng.randn(1), rng.randn(1)
     np.testing.assert_allclose([b[0], w[0]], [0.49671415, -0.1382643], atol=5e-9)
-    fit = lrtiers.lr_fit(x_train, y_train, tier="numpy", lr=0.1, epochs=1,
-                         init={"weight": [[w[0]]], "bias": [b[0]]})
+    fit = lrtiers.lr_fit(
+        x_train, y_train, tier="numpy", lr=0.1, epochs=1, init={"weight": [[w[0]]], "bias": [b[0]]}
+    )
     # Seed 003's own code gives 2.7421577700550976 here (run it: the test below replays its
     # draws); the 2.720278897826747 printed beside it does not follow from that code, while
     # its gradients (-3.0448..., -1.8337...) and this first step do.
@@ -71,7 +73,7 @@ def test_seed003_first_step():
 def test_seed003_split_matches_the_seed_literally():
     np.random.seed(42)
     x = np.random.rand(100, 1)
-    epsilon = .1 * np.random.randn(100, 1)
+    epsilon = 0.1 * np.random.randn(100, 1)
     idx = np.arange(100)
     np.random.shuffle(idx)
     train_idx, val_idx = datasets.synthetic_split(100, 42)
@@ -88,8 +90,9 @@ def test_seed002_numpy_losses():
     # the MSE gradient reproduces its printed losses (loss before epochs 1, 3, 5, ...).
     X = np.array([1, 2, 3, 4, 5, 6, 7, 8], dtype=np.float64)
     X = X.astype(np.float32)  # as the seed builds it
-    fit = lrtiers.lr_fit(X, 2 * X, tier="numpy", lr=0.008, epochs=25, init="zeros",
-                         intercept=False, dtype="float32")
+    fit = lrtiers.lr_fit(
+        X, 2 * X, tier="numpy", lr=0.008, epochs=25, init="zeros", intercept=False, dtype="float32"
+    )
     printed = [102.0, 12.52815056, 1.53877044, 0.18899959, 0.02321389]
     losses = [fit.initial_loss] + fit.history["loss"]
     np.testing.assert_allclose(losses[0:10:2], printed, rtol=1e-7)

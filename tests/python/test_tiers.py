@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from conftest import assert_same_fit
 
 import lrtiers
-from conftest import assert_same_fit
 
 TIERS = lrtiers.TIERS
 
@@ -29,7 +29,9 @@ def test_full_batch_tiers_agree_step_for_step(crop):
     fits = [lrtiers.lr_fit(x, y, tier=t, seed=5, lr=2e-5, epochs=200) for t in TIERS]
     for fit in fits[1:]:
         np.testing.assert_allclose(fit.history["loss"], fits[0].history["loss"], rtol=1e-12)
-        np.testing.assert_allclose(fit.history["grad_norm"], fits[0].history["grad_norm"], rtol=1e-9)
+        np.testing.assert_allclose(
+            fit.history["grad_norm"], fits[0].history["grad_norm"], rtol=1e-9
+        )
         np.testing.assert_allclose(fit.weight, fits[0].weight, rtol=1e-11)
         np.testing.assert_allclose(fit.bias, fits[0].bias, rtol=1e-11, atol=1e-14)
 
@@ -110,8 +112,9 @@ def test_init_zeros_and_explicit(well_conditioned):
     np.testing.assert_array_equal(given.weight, w0)
     np.testing.assert_array_equal(given.bias, [1.0, 2.0])
     # explicit init is on the original scale, also when standardising
-    scaled = lrtiers.lr_fit(x * 10 + 5, y, init={"weight": w0, "bias": [1.0, 2.0]}, epochs=0,
-                            standardize=True)
+    scaled = lrtiers.lr_fit(
+        x * 10 + 5, y, init={"weight": w0, "bias": [1.0, 2.0]}, epochs=0, standardize=True
+    )
     np.testing.assert_allclose(scaled.weight, w0, rtol=1e-12)
     np.testing.assert_allclose(scaled.bias, [1.0, 2.0], rtol=1e-12)
 
@@ -145,7 +148,7 @@ def test_tol_stops_early(well_conditioned, batch_size):
     assert fit.stop_reason == "tol"
     assert fit.epochs_run < 5000
     losses = [fit.initial_loss] + fit.history["loss"]
-    improvements = [(a - b) / a for a, b in zip(losses[:-1], losses[1:])]
+    improvements = [(a - b) / a for a, b in zip(losses[:-1], losses[1:], strict=False)]
     assert any(i < 1e-6 for i in improvements[-2:])
     assert all(i >= 1e-6 for i in improvements[:-2])
 
@@ -161,7 +164,7 @@ def test_callback_sees_every_epoch_and_can_stop(crop):
     fit = lrtiers.lr_fit(x, y, callback=callback, epochs=100, seed=0, lr=1e-5)
     assert fit.stop_reason == "callback"
     assert [e for e, _ in seen] == fit.history["epoch"]
-    assert [l for _, l in seen] == fit.history["loss"]
+    assert [loss for _, loss in seen] == fit.history["loss"]
     assert 7 <= fit.epochs_run <= 8
 
 

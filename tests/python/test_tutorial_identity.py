@@ -7,10 +7,10 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from conftest import assert_same_bits
 from torch.utils.data import DataLoader, TensorDataset
 
 import lrtiers
-from conftest import assert_same_bits
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -132,8 +132,9 @@ def test_dataloader_tier_is_seed000(dtype, batch_size, variant, fresh_rng):
     inputs = torch.tensor(x, dtype=DTYPES[dtype])
     targets = torch.tensor(y, dtype=DTYPES[dtype])
     w, b, _ = dataloader_script(inputs, targets, 0, 1e-5, 20, batch_size)
-    fit = lrtiers.lr_fit(x, y, tier="dataloader", seed=0, lr=1e-5, epochs=20,
-                         batch_size=batch_size, dtype=dtype)
+    fit = lrtiers.lr_fit(
+        x, y, tier="dataloader", seed=0, lr=1e-5, epochs=20, batch_size=batch_size, dtype=dtype
+    )
     assert_same_bits(fit.weight, w.double())
     assert_same_bits(fit.bias, b.double())
 
