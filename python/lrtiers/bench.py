@@ -250,7 +250,7 @@ def bench_closed_form(sizes: Sizes) -> list[Row]:
         lstsq.append(timed(lambda: np.linalg.lstsq(design, y, rcond=None)))
         linreg.append(timed(lambda: LinearRegression().fit(x, y)))
         model = SGDRegressor(random_state=0)
-        sgd.append(timed(lambda: model.fit(x, y)))
+        sgd.append(timed(lambda model=model: model.fit(x, y)))
         coef = np.linalg.lstsq(design, y, rcond=None)[0]
         optimum = np.mean((design @ coef - y) ** 2)
         sgd_gap.append((np.mean((model.predict(x) - y) ** 2) - optimum) / optimum)
@@ -259,7 +259,7 @@ def bench_closed_form(sizes: Sizes) -> list[Row]:
         Row(
             "closed form",
             "lr_fit / NumPy lstsq",
-            [a / b for a, b in zip(ours, lstsq)],
+            [a / b for a, b in zip(ours, lstsq, strict=True)],
             "np.linalg.lstsq (Python)",
             note=note,
             seconds=ours,
@@ -267,14 +267,14 @@ def bench_closed_form(sizes: Sizes) -> list[Row]:
         Row(
             "closed form",
             "lr_fit / scikit-learn LinearRegression",
-            [a / b for a, b in zip(ours, linreg)],
+            [a / b for a, b in zip(ours, linreg, strict=True)],
             "LinearRegression (Python)",
             note=note,
         ),
         Row(
             "closed form",
             "lr_fit / scikit-learn SGDRegressor",
-            [a / b for a, b in zip(ours, sgd)],
+            [a / b for a, b in zip(ours, sgd, strict=True)],
             "SGDRegressor defaults (Python)",
             note=f"SGDRegressor stops at a relative loss gap of {statistics.median(sgd_gap):.1e}",
         ),
@@ -423,8 +423,9 @@ def main(argv=None) -> int:
     rows = bench_full_batch(sizes) + bench_minibatch(sizes) + bench_closed_form(sizes)
     rows += bench_memory(sizes) + ([] if args.no_r else bench_r(sizes)) + gpu_rows(sizes)
     header = (
-        f"# lrtiers benchmarks\n\nOne run of `make bench` ({'smoke sizes' if args.smoke else 'full sizes'}"
-        f"), {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
+        "# lrtiers benchmarks\n\nOne run of `make bench` "
+        f"({'smoke sizes' if args.smoke else 'full sizes'}), {time.strftime('%Y-%m-%d')}, "
+        f"{platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs, torch {torch.__version__}, NumPy {np.__version__}, "
         f"{torch.get_num_threads()} threads; {time.perf_counter() - started:.0f} s.\n"
         f"Full batch: n = {sizes.full_n:,}, p = {sizes.full_p}; mini-batch: n = {sizes.mini_n:,}."
