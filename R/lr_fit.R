@@ -1,0 +1,674 @@
+# lr_fit(): generic, interfaces (formula, matrix, data frame), one bridge to the
+# core, one constructor.
+
+#' Fit a linear regression by gradient descent with PyTorch
+#'
+#' Fits `y ~ x` by gradient descent in one of the five training tiers of the
+#' tutorials (see [lr_tiers()]), by calling the Python core through
+#' `reticulate`: the same settings and `seed` give the same bits as
+#' `lrtiers.lr_fit()` in Python. All arithmetic happens in the core; R molds
+#' the data, converts the settings and presents the result.
+#'
+#' ## Interfaces
+#' * `lr_fit(formula, data, ...)`: like [stats::lm()]. Factors, interactions
+#'   and transformations go through [stats::model.matrix()]; a multi-output
+#'   fit is `cbind(apples, oranges) ~ temp + rainfall + humidity`. The
+#'   intercept follows the formula (`- 1` or `+ 0` drop it) unless `intercept`
+#'   is given; rows with missing values follow `na.action` (the count dropped
+#'   is reported by `print()` and `summary()`).
+#' * `lr_fit(x, y, ...)`: `x` a numeric matrix or data frame (numeric columns
+#'   only) or a numeric vector (one feature), `y` a numeric vector or a
+#'   matrix/data frame with one column per output.
+#'
+#' ## Settings
+#' The settings have the names and defaults of the Python `lr_fit()`
+#' ([lr_defaults()] reads them from the core); settings you do not supply are
+#' not sent, so the core's own defaults apply. Settings must be named: an
+#' unknown or misspelt name is an error. Whole numbers need no `L`
+#' (`epochs = 100`, `batch_size = 5`, `seed = 1`).
+#'
+#' @param x A numeric matrix, data frame or vector of features, or a formula.
+#' @param formula A model formula, as in [stats::lm()].
+#' @param data A data frame with the variables of `formula`.
+#' @param y The response: a numeric vector, or a matrix/data frame with one
+#'   column per output.
+#' @param ... Not used: any argument that lands here (a misspelt setting, an
+#'   unnamed setting) is an error.
+#' @param tier The training tier: `"numpy"`, `"autograd"`, `"optim"`,
+#'   `"module"` or `"dataloader"` (see [lr_tiers()]).
+#' @param epochs Number of passes over the training data.
+#' @param lr Step size: a number > 0, or `"auto"` for 1/L, where L is the
+#'   Lipschitz constant of the loss gradient on this data. A step above the
+#'   stable bound 2/L gives a warning of class `lrtiers_step_size_warning`; a
+#'   diverging fit an error of class `lrtiers_divergence_error`.
+#' @param batch_size `NULL` for full-batch gradient descent, or the mini-batch
+#'   size; with a batch size every tier visits the rows in the order
+#'   `DataLoader(..., shuffle = TRUE)` would.
+#' @param shuffle Shuffle the rows every epoch (mini-batches only).
+#' @param seed A whole number in \[0, 2^32), or `NULL` for a fresh one (stored
+#'   in the fit's `settings`). Seeds torch's generator for the initial values
+#'   and the batch order; R's random numbers are not used or changed.
+#' @param intercept Fit an intercept. In the formula method it defaults to what
+#'   the formula says.
+#' @param init Initial values: `"default"` (as `nn.Linear(p, q)` draws them
+#'   after `torch.manual_seed(seed)`), `"zeros"`, or a list with `weight`
+#'   (q x p matrix) and `bias` (length q), on the scale of the original data.
+#' @param dtype `"float64"` or `"float32"`: the precision of the arithmetic.
+#' @param device `"cpu"`, or `"cuda"` / `"cuda:N"` where torch sees a GPU.
+#' @param standardize Train on standardised features (the coefficients are
+#'   still reported on the original scale). Usually needed for plain gradient
+#'   descent to reach the least-squares answer on real data.
+#' @param validation `NULL`, a fraction of the rows held out by a seeded
+#'   shuffle, or held-out data: a data frame for the formula method, a list
+#'   `list(x, y)` for the x/y methods. Its loss is recorded every epoch.
+#' @param tol `NULL`, or stop when an epoch improves the loss by less than this
+#'   relative amount.
+#' @param threads CPU threads for the arithmetic (`NULL`: every CPU this
+#'   process may use); recorded in the fit, as the bits can depend on it.
+#' @param subset,na.action As in [stats::lm()]: rows to use, and what to do
+#'   with missing values (default `getOption("na.action")`).
+#' @param progress Show a progress bar (with the loss) while fitting; by
+#'   default only in interactive sessions, and only once a fit has run for
+#'   `getOption("lrtiers.progress_delay", 0.5)` seconds. Esc / Ctrl-C stops a
+#'   fit cleanly (with any progress bar) with an error of class
+#'   `lrtiers_interrupted`; the session stays usable.
+#' @param callback `NULL` or a function `function(epoch, loss)` called after
+#'   every epoch; returning `FALSE` stops the fit (`stop_reason` "callback").
+#'
+#' @return An object of class `lr_fit`: a list of plain R data (no Python
+#'   objects), safe to [saveRDS()]. Components include `coefficients` (a named
+#'   vector, or a matrix with one column per output), `fitted.values`,
+#'   `residuals`, `history` (a data frame: epoch, loss, grad_norm and
+#'   val_loss, one row per epoch), `settings` (every setting used, the seed
+#'   resolved), `optimum` (the closed-form least-squares answer), `loss`,
+#'   `converged`, `call`, `terms` and `core` (the core's fit record, see
+#'   [lr_save()]). Methods: `print`, `summary`, `coef`, `vcov`, `confint`,
+#'   `predict`, `fitted`, `residuals`, `plot`, `nobs`, and the broom verbs
+#'   `tidy`, `glance` and `augment`.
+#' @seealso [lr_compare()] for every tier next to the closed form,
+#'   [lr_save()], [lr_doctor()].
+#' @export
+#' @examplesIf lrtiers:::python_ready()
+#' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, standardize = TRUE, seed = 1)
+#' fit
+#' summary(fit)
+#' predict(fit, newdata = data.frame(wt = 3, hp = 120))
+#'
+#' # several outputs, mini-batches as in the rTorch tutorial
+#' crops <- lr_fit(cbind(apples, oranges) ~ temp + rainfall + humidity,
+#'   data = crop_yields, tier = "dataloader", batch_size = 5, epochs = 100,
+#'   standardize = TRUE, seed = 0
+#' )
+#' coef(crops)
+lr_fit <- function(x, ...) {
+  UseMethod("lr_fit")
+}
+
+#' @rdname lr_fit
+#' @export
+lr_fit.default <- function(x, ...) {
+  abort(
+    c(
+      sprintf(
+        "`lr_fit()` has no method for `x` of class %s.",
+        paste(class(x), collapse = "/")
+      ),
+      "Use lr_fit(formula, data, ...) or lr_fit(x, y, ...) with a numeric matrix or data frame x."
+    ),
+    call = sys.call(-1),
+    class = "lrtiers_argument_error"
+  )
+}
+
+#' @rdname lr_fit
+#' @export
+lr_fit.formula <- function(formula, data, ..., tier = "module", epochs = 1000, lr = "auto",
+                           batch_size = NULL, shuffle = TRUE, seed = NULL, intercept = TRUE,
+                           init = "default", dtype = "float64", device = "cpu",
+                           standardize = FALSE, validation = NULL, tol = NULL,
+                           threads = NULL, subset, na.action, progress = interactive(),
+                           callback = NULL) {
+  call <- match.call()
+  call[[1L]] <- as.name("lr_fit")
+  user_call <- fit_call(sys.call())
+  env <- parent.frame()
+  check_dots_empty(...names(), ...length(), known_args(), user_call)
+  settings <- collect_settings(environment(), user_call)
+  check_flag(progress, "progress", user_call)
+
+  if (missing(data)) {
+    abort(
+      "`data` is missing: lr_fit(formula, data) needs a data frame with the formula's variables.",
+      user_call,
+      class = "lrtiers_argument_error"
+    )
+  }
+  mold <- mold_formula(
+    formula, data, call, env,
+    intercept = if (missing(intercept)) NULL else check_flag(intercept, "intercept", user_call),
+    user_call = user_call
+  )
+  settings$intercept <- mold$intercept
+  if (!is.null(settings$validation)) {
+    settings$validation <- validation_formula(settings$validation, mold, user_call)
+  }
+  result <- fit_bridge(
+    mold$x, mold$y, settings, mold$feature_names, mold$target_names,
+    progress = progress, callback = callback, call = user_call
+  )
+  new_lr_fit(
+    result$core,
+    fitted = result$fitted, y = mold$y, call = call, interface = "formula",
+    terms = mold$terms, xlevels = mold$xlevels, contrasts = mold$contrasts,
+    model = mold$model, na.action = mold$na.action
+  )
+}
+
+#' @rdname lr_fit
+#' @export
+lr_fit.data.frame <- function(x, y, ..., tier = "module", epochs = 1000, lr = "auto",
+                              batch_size = NULL, shuffle = TRUE, seed = NULL,
+                              intercept = TRUE, init = "default", dtype = "float64",
+                              device = "cpu", standardize = FALSE, validation = NULL,
+                              tol = NULL, threads = NULL, progress = interactive(),
+                              callback = NULL) {
+  xy_fit(environment(), fit_call(match.call()), fit_call(sys.call()), ...names(), ...length())
+}
+
+#' @rdname lr_fit
+#' @export
+lr_fit.matrix <- function(x, y, ..., tier = "module", epochs = 1000, lr = "auto",
+                          batch_size = NULL, shuffle = TRUE, seed = NULL, intercept = TRUE,
+                          init = "default", dtype = "float64", device = "cpu",
+                          standardize = FALSE, validation = NULL, tol = NULL,
+                          threads = NULL, progress = interactive(), callback = NULL) {
+  xy_fit(environment(), fit_call(match.call()), fit_call(sys.call()), ...names(), ...length())
+}
+
+#' @rdname lr_fit
+#' @export
+lr_fit.numeric <- function(x, y, ..., tier = "module", epochs = 1000, lr = "auto",
+                           batch_size = NULL, shuffle = TRUE, seed = NULL, intercept = TRUE,
+                           init = "default", dtype = "float64", device = "cpu",
+                           standardize = FALSE, validation = NULL, tol = NULL,
+                           threads = NULL, progress = interactive(), callback = NULL) {
+  xy_fit(environment(), fit_call(match.call()), fit_call(sys.call()), ...names(), ...length())
+}
+
+fit_call <- function(call) {
+  call[[1L]] <- as.name("lr_fit")
+  call
+}
+
+known_args <- function() c(SETTING_NAMES, "subset", "na.action", "progress", "callback")
+
+#' The x/y methods share one body (their formals are the same)
+#' @noRd
+xy_fit <- function(env, call, user_call, dots_names, n_dots) {
+  check_dots_empty(dots_names, n_dots, setdiff(known_args(), c("subset", "na.action")), user_call)
+  if (eval(quote(missing(y)), env)) {
+    abort(
+      "`y` is missing: lr_fit(x, y) needs the response, or use lr_fit(formula, data).",
+      user_call,
+      class = "lrtiers_argument_error"
+    )
+  }
+  settings <- collect_settings(env, user_call)
+  progress <- check_flag(get("progress", envir = env), "progress", user_call)
+  x <- as_feature_matrix(get("x", envir = env), "x", user_call)
+  y <- as_response(get("y", envir = env), "y", user_call)
+  check_rows(x, y, "x", "y", user_call)
+  if (!is.null(settings$validation)) {
+    settings$validation <- validation_xy(settings$validation, user_call)
+  }
+  target_names <- if (is.matrix(y)) colnames(y) else "y"
+  result <- fit_bridge(
+    x, y, settings, colnames(x), target_names,
+    progress = progress, callback = get("callback", envir = env), call = user_call
+  )
+  new_lr_fit(result$core,
+    fitted = result$fitted, y = y, x = x, call = call, interface = "xy"
+  )
+}
+
+# ------------------------------------------------------------------ molding
+
+mold_formula <- function(formula, data, call, env, intercept, user_call) {
+  if (!inherits(formula, "formula") || length(formula) != 3L) {
+    abort(
+      "`formula` must be a two-sided formula such as `y ~ x1 + x2`.",
+      user_call,
+      class = "lrtiers_formula_error"
+    )
+  }
+  if (!is.data.frame(data) && !is.list(data) && !is.environment(data)) {
+    abort(sprintf("`data` must be a data frame; got %s.", describe(data)), user_call,
+      class = "lrtiers_argument_error"
+    )
+  }
+  mf_call <- call[c(1L, match(c("formula", "data", "subset", "na.action"), names(call), 0L))]
+  mf_call$drop.unused.levels <- TRUE
+  mf_call[[1L]] <- quote(stats::model.frame)
+  model <- tryCatch(eval(mf_call, env), error = function(e) {
+    if (grepl("missing values in object", conditionMessage(e), fixed = TRUE)) {
+      na_call <- mf_call
+      na_call$na.action <- quote(stats::na.pass)
+      na_call$drop.unused.levels <- NULL
+      all <- eval(na_call, env)
+      incomplete <- !stats::complete.cases(all)
+      cols <- names(all)[vapply(all, anyNA, logical(1))]
+      abort(
+        c(
+          sprintf(
+            "`data` has missing values in %d of %d rows (in %s) and na.action is na.fail.",
+            sum(incomplete), length(incomplete), paste(cols, collapse = ", ")
+          ),
+          "Use na.action = na.omit (or na.exclude) to drop them, or impute them first."
+        ),
+        user_call,
+        class = "lrtiers_na_error"
+      )
+    }
+    abort(
+      c(sprintf("could not evaluate the formula `%s`:", deparse1(formula)), conditionMessage(e)),
+      user_call,
+      class = "lrtiers_formula_error"
+    )
+  })
+  terms <- attr(model, "terms")
+  formula_intercept <- attr(terms, "intercept") == 1L
+  if (is.null(intercept)) {
+    intercept <- formula_intercept
+  } else if (intercept && !formula_intercept) {
+    abort(
+      "`intercept = TRUE` conflicts with the formula, which removes the intercept (- 1 or + 0).",
+      user_call,
+      class = "lrtiers_argument_error"
+    )
+  }
+  attr(terms, "intercept") <- as.integer(intercept)
+  y <- stats::model.response(model, "any")
+  if (is.null(y)) {
+    abort("the formula has no response (left-hand side).", user_call,
+      class = "lrtiers_formula_error"
+    )
+  }
+  y <- as_response(y, "the response", user_call)
+  if (!is.matrix(y)) names(y) <- NULL
+  x <- stats::model.matrix(terms, model)
+  contrasts <- attr(x, "contrasts")
+  x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
+  if (ncol(x) == 0L) {
+    abort(
+      sprintf(
+        "the formula `%s` has no predictors: lr_fit() needs at least one column in x.",
+        deparse1(formula)
+      ),
+      user_call,
+      class = "lrtiers_formula_error"
+    )
+  }
+  attr(x, "assign") <- NULL
+  attr(x, "contrasts") <- NULL
+  storage.mode(x) <- "double"
+  response_name <- deparse1(formula[[2L]])
+  target_names <- if (is.matrix(y)) colnames(y) else response_name
+  if (is.matrix(y) && is.null(target_names)) {
+    target_names <- paste0(response_name, seq_len(ncol(y)))
+    colnames(y) <- target_names
+  }
+  list(
+    x = x, y = y, terms = terms, model = model, intercept = intercept,
+    xlevels = stats::.getXlevels(terms, model), contrasts = contrasts,
+    na.action = attr(model, "na.action"), feature_names = colnames(x),
+    target_names = target_names
+  )
+}
+
+#' Model matrix for new data from a formula fit's terms (predict, validation)
+#' @noRd
+new_model_matrix <- function(terms, xlevels, contrasts, newdata, na.action = stats::na.pass,
+                             response = FALSE) {
+  tt <- if (response) terms else stats::delete.response(terms)
+  model <- stats::model.frame(tt, newdata, na.action = na.action, xlev = xlevels)
+  x <- stats::model.matrix(tt, model, contrasts.arg = contrasts)
+  x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
+  storage.mode(x) <- "double"
+  list(x = x, model = model)
+}
+
+validation_formula <- function(validation, mold, call) {
+  if (is.numeric(validation)) {
+    return(check_number(validation, "validation", call))
+  }
+  if (!is.data.frame(validation)) {
+    abort(
+      "`validation` must be NULL, a fraction, or a data frame with the formula's variables.",
+      call,
+      class = "lrtiers_argument_error"
+    )
+  }
+  new <- new_model_matrix(mold$terms, mold$xlevels, mold$contrasts, validation,
+    na.action = stats::na.omit, response = TRUE
+  )
+  y <- as_response(stats::model.response(new$model, "any"), "the validation response", call)
+  reticulate::tuple(new$x, y)
+}
+
+validation_xy <- function(validation, call) {
+  if (is.numeric(validation)) {
+    return(check_number(validation, "validation", call))
+  }
+  if (!is.list(validation) || is.data.frame(validation) || length(validation) != 2L) {
+    abort("`validation` must be NULL, a fraction, or list(x_val, y_val).", call,
+      class = "lrtiers_argument_error"
+    )
+  }
+  x <- as_feature_matrix(validation[[1]], "validation x", call)
+  y <- as_response(validation[[2]], "validation y", call)
+  check_rows(x, y, "validation x", "validation y", call)
+  reticulate::tuple(x, y)
+}
+
+#' Numeric features as a double matrix with column names; other types rejected
+#' @noRd
+as_feature_matrix <- function(x, arg, call) {
+  if (is.data.frame(x)) {
+    bad <- names(x)[!vapply(x, is.numeric, logical(1))]
+    if (length(bad)) {
+      kinds <- vapply(x[bad], function(col) class(col)[[1]], character(1))
+      abort(
+        c(
+          sprintf(
+            "`%s` must have numeric columns only; non-numeric: %s.", arg,
+            paste(sprintf("%s (%s)", bad, kinds), collapse = ", ")
+          ),
+          "Convert them to numbers, or use the formula interface, which expands factors."
+        ),
+        call,
+        class = "lrtiers_type_error"
+      )
+    }
+    names <- names(x)
+    x <- as.matrix(x)
+    colnames(x) <- names
+  } else if (is.numeric(x) && is.null(dim(x))) {
+    x <- matrix(x, ncol = 1L, dimnames = list(names(x), "x"))
+  } else if (!is.matrix(x) || !is.numeric(x)) {
+    abort(
+      c(
+        sprintf("`%s` must be a numeric matrix, data frame or vector; got %s.", arg, describe_type(x)),
+        if (is.logical(x) || is.character(x) || is.factor(x)) {
+          "Convert it to numbers, or use the formula interface, which expands factors."
+        }
+      ),
+      call,
+      class = "lrtiers_type_error"
+    )
+  }
+  if (is.null(colnames(x))) colnames(x) <- paste0("x", seq_len(ncol(x)))
+  storage.mode(x) <- "double" # NA_integer_ must not reach Python as -2147483648
+  check_missing(x, arg, call)
+  x
+}
+
+as_response <- function(y, arg, call) {
+  if (is.data.frame(y)) {
+    bad <- names(y)[!vapply(y, is.numeric, logical(1))]
+    if (length(bad)) {
+      abort(sprintf("%s must be numeric; non-numeric column(s): %s.", arg, paste(bad, collapse = ", ")),
+        call,
+        class = "lrtiers_type_error"
+      )
+    }
+    names <- names(y)
+    y <- as.matrix(y)
+    colnames(y) <- names
+  }
+  if (!is.numeric(y)) {
+    abort(
+      sprintf("%s must be numeric (a vector, or a matrix with one column per output); got %s.", arg, describe_type(y)),
+      call,
+      class = "lrtiers_type_error"
+    )
+  }
+  if (is.matrix(y)) {
+    if (is.null(colnames(y))) colnames(y) <- paste0("y", seq_len(ncol(y)))
+  } else {
+    y <- as.vector(y)
+  }
+  storage.mode(y) <- "double"
+  check_missing(y, arg, call)
+  y
+}
+
+describe_type <- function(x) {
+  type <- if (is.factor(x)) "factor" else if (is.matrix(x)) paste(typeof(x), "matrix") else typeof(x)
+  sprintf("a %s (class %s)", type, paste(class(x), collapse = "/"))
+}
+
+check_missing <- function(x, arg, call) {
+  if (!anyNA(x)) {
+    return(invisible())
+  }
+  rows <- if (is.matrix(x)) which(!stats::complete.cases(x)) else which(is.na(x))
+  shown <- paste(utils::head(rows, 5), collapse = ", ")
+  abort(
+    c(
+      sprintf(
+        "`%s` has missing values (NA) in %d of %d rows (rows %s%s).", arg, length(rows),
+        NROW(x), shown, if (length(rows) > 5) ", ..." else ""
+      ),
+      "Remove or impute them first, or use lr_fit(formula, data), which follows na.action."
+    ),
+    call,
+    class = "lrtiers_na_error"
+  )
+}
+
+check_rows <- function(x, y, x_arg, y_arg, call) {
+  if (NROW(x) != NROW(y)) {
+    abort(sprintf(
+      "`%s` and `%s` must have the same number of rows; got %d and %d.",
+      x_arg, y_arg, NROW(x), NROW(y)
+    ), call, class = "lrtiers_argument_error")
+  }
+}
+
+# ------------------------------------------------------------------ the bridge
+
+#' The one call into the core: fit, then bring back plain data
+#' @noRd
+fit_bridge <- function(x, y, settings, feature_names, target_names, progress, callback,
+                       call) {
+  if (!is.null(callback) && !is.function(callback)) {
+    abort(sprintf("`callback` must be NULL or a function(epoch, loss); got %s.", describe(callback)),
+      call,
+      class = "lrtiers_argument_error"
+    )
+  }
+  module <- core()
+  epochs <- settings$epochs %||% lr_defaults()$defaults$epochs
+  monitor <- new_monitor(epochs, progress, callback)
+  on.exit(monitor$close(), add = TRUE)
+  args <- c(
+    list(x, y), settings,
+    list(feature_names = as.list(feature_names), target_names = as.list(target_names))
+  )
+  if (monitor$active) args$callback <- reticulate::r_to_py(monitor$callback, convert = TRUE)
+  pyfit <- with_core_conditions(
+    do.call(module$lr_fit, args),
+    call = call,
+    what = function() sprintf("the fit (at epoch %s of %d)", monitor$epoch_text(), as.integer(epochs))
+  )
+  monitor$close()
+  monitor$rethrow(call)
+  list(
+    core = jsonlite::parse_json(py_json(pyfit$to_dict()), simplifyVector = FALSE),
+    fitted = as_r_prediction(pyfit$predict(x), target_names, rownames(x))
+  )
+}
+
+#' A core prediction (NumPy array) as a vector, or a matrix with one column per output
+#' @noRd
+as_r_prediction <- function(pred, target_names, row_names = NULL) {
+  pred <- reticulate::py_to_r(pred)
+  if (length(dim(pred)) == 2L) {
+    dimnames(pred) <- list(row_names, target_names)
+    pred
+  } else {
+    pred <- as.vector(pred)
+    names(pred) <- row_names
+    pred
+  }
+}
+
+#' Progress bar and user callback, driven by the core's per-epoch callback
+#' @noRd
+new_monitor <- function(epochs, progress, callback) {
+  state <- new.env(parent = emptyenv())
+  state$epoch <- NA_integer_
+  state$shown <- FALSE
+  state$last <- 0
+  state$error <- NULL
+  started <- proc.time()[["elapsed"]]
+  delay <- getOption("lrtiers.progress_delay", 0.5)
+  width <- 30L
+  draw <- function(epoch, loss) {
+    done <- if (epochs > 0) min(1, epoch / epochs) else 1
+    bar <- strrep("=", round(width * done))
+    cat(sprintf(
+      "\r[%-*s] %3d%%  epoch %d/%d  loss %.6g", width, bar, round(100 * done), epoch,
+      as.integer(epochs), loss
+    ), file = stderr())
+    utils::flush.console()
+  }
+  state$callback <- function(epoch, loss) {
+    state$epoch <- epoch
+    if (progress) {
+      now <- proc.time()[["elapsed"]]
+      if (now - started >= delay && (now - state$last > 0.1 || epoch == epochs)) {
+        state$shown <- TRUE
+        state$last <- now
+        draw(epoch, loss)
+      }
+    }
+    if (!is.null(state$error)) {
+      return(FALSE)
+    }
+    if (!is.null(callback)) {
+      keep_going <- tryCatch(callback(epoch, loss), error = function(e) {
+        state$error <- e
+        state$error_epoch <- epoch
+        FALSE
+      })
+      if (identical(keep_going, FALSE)) {
+        return(FALSE)
+      }
+    }
+    TRUE
+  }
+  list(
+    active = progress || !is.null(callback),
+    callback = state$callback,
+    epoch_text = function() if (is.na(state$epoch)) "0" else format(state$epoch),
+    close = function() {
+      if (state$shown) {
+        cat("\n", file = stderr())
+        state$shown <- FALSE
+      }
+    },
+    rethrow = function(call) {
+      if (!is.null(state$error)) {
+        abort(
+          c(
+            sprintf("`callback` failed at epoch %s; the fit was stopped:", state$error_epoch),
+            conditionMessage(state$error)
+          ),
+          call,
+          class = "lrtiers_callback_error"
+        )
+      }
+    }
+  )
+}
+
+# ------------------------------------------------------------------ the result
+
+#' Build an lr_fit from the core's fit record (plain data only) and R's extras
+#' @noRd
+new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
+                       interface = c("formula", "xy", "file"), terms = NULL,
+                       xlevels = NULL, contrasts = NULL, model = NULL, na.action = NULL) {
+  interface <- match.arg(interface)
+  stopifnot(identical(core$format, "lrtiers-fit"))
+  features <- unlist(core$feature_names)
+  targets <- unlist(core$target_names)
+  intercept <- isTRUE(core$settings$intercept)
+  coef_names <- c(if (intercept) "(Intercept)", features)
+  multi <- identical(as.integer(core$y_ndim), 2L)
+  coefficients <- coef_table(core$weight, core$bias, coef_names, targets, intercept, multi)
+  optimum <- list(
+    coefficients = coef_table(core$optimum$weight, core$optimum$bias, coef_names, targets,
+      intercept, multi
+    ),
+    loss = as.numeric(core$optimum$loss)
+  )
+  history <- data.frame(
+    epoch = as.integer(unlist(core$history$epoch)),
+    loss = as.numeric(unlist(core$history$loss)),
+    grad_norm = as.numeric(unlist(core$history$grad_norm))
+  )
+  if (!is.null(core$history$val_loss)) {
+    history$val_loss <- as.numeric(unlist(core$history$val_loss))
+  }
+  xtx_inv <- do.call(rbind, lapply(core$xtx_inv, function(row) as.numeric(unlist(row))))
+  dimnames(xtx_inv) <- list(coef_names, coef_names)
+  residuals <- if (!is.null(fitted) && !is.null(y)) y - fitted
+  fit <- list(
+    coefficients = coefficients,
+    residuals = residuals,
+    fitted.values = fitted,
+    tier = core$tier,
+    loss = as.numeric(core$loss),
+    initial_loss = as.numeric(core$initial_loss %||% NA_real_),
+    optimum = optimum,
+    converged = isTRUE(core$converged),
+    stop_reason = core$stop_reason,
+    epochs_run = as.integer(core$epochs_run),
+    lr = as.numeric(core$lr),
+    lr_max = as.numeric(core$lr_max),
+    history = history,
+    sse = stats::setNames(as.numeric(unlist(core$sse)), targets),
+    df.residual = as.integer(core$df_residual),
+    xtx_inv = xtx_inv,
+    settings = core$settings,
+    intercept = intercept,
+    feature_names = features,
+    target_names = targets,
+    multi = multi,
+    n_train = as.integer(core$n_train),
+    n_val = as.integer(core$n_val),
+    versions = unlist(core$versions),
+    elapsed = as.numeric(core$elapsed),
+    interface = interface,
+    call = call,
+    terms = terms,
+    xlevels = xlevels,
+    contrasts = contrasts,
+    model = model,
+    x = x,
+    y = y,
+    na.action = na.action,
+    core = core
+  )
+  structure(fit, class = "lr_fit")
+}
+
+coef_table <- function(weight, bias, coef_names, targets, intercept, multi) {
+  w <- do.call(rbind, lapply(weight, function(row) as.numeric(unlist(row))))
+  b <- as.numeric(unlist(bias))
+  table <- t(cbind(if (intercept) b, w))
+  dimnames(table) <- list(coef_names, targets)
+  if (multi) table else stats::setNames(table[, 1L], coef_names)
+}

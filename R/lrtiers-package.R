@@ -1,0 +1,19 @@
+#' lrtiers: linear regression by gradient descent with PyTorch, in five tiers
+#'
+#' [lr_fit()] fits a linear regression by gradient descent in one of the five
+#' training tiers of the tutorials (pure NumPy, autograd, an optimizer, an
+#' `nn.Module`, DataLoader mini-batches), through the Python core and
+#' `reticulate`, and returns a plain R object with the methods of [stats::lm()]
+#' fits. Nothing is imported when the package loads; the first fit finds
+#' Python (see [lr_doctor()]) and [install_lrtiers()] sets one up.
+#'
+#' Vignettes: `vignette("rtorch-tutorial", package = "lrtiers")`,
+#' `vignette("tiers", package = "lrtiers")`,
+#' `vignette("reproducibility", package = "lrtiers")`.
+#' @keywords internal
+"_PACKAGE"
+
+## usethis namespace: start
+#' @importFrom stats coef confint fitted nobs predict residuals vcov formula
+## usethis namespace: end
+NULL

@@ -1,0 +1,460 @@
+# Methods for lr_fit: what users of lm() expect. Presentation only: the
+# numbers come from the core (coefficients, predictions, SSE, (X'X)^-1); R
+# computes only standard errors, t and p values and intervals from them.
+
+#' Methods for lr_fit objects
+#'
+#' `summary()` gives the coefficients with standard errors, t and p values
+#' evaluated at the fitted estimate with the ordinary least-squares formula
+#' (`Var(b) = SSE / df * (X'X)^-1`, from the core's SSE and `(X'X)^-1`),
+#' the final loss next to the closed-form least-squares loss, the largest
+#' distance of a coefficient to the closed-form ([stats::lm()]) answer, and
+#' the epochs run. It warns (class `lrtiers_not_converged_warning`) when the
+#' fit has not converged: the inference then describes the fitted estimate,
+#' not the least-squares one. With a `validation` split the inference uses the
+#' training rows only.
+#'
+#' `predict()` without `newdata` returns the fitted values; with `newdata` it
+#' asks the Python core for the predictions (formula fits build the model
+#' matrix from `newdata` with the stored terms and factor levels). A
+#' multi-output fit gives a matrix with one column per output.
+#'
+#' `vcov()` of a multi-output fit has `NA` covariances between outputs (the
+#' core reports one residual sum of squares per output).
+#'
+#' @param object,x An `lr_fit` (or its summary).
+#' @param newdata Data to predict: a data frame for formula fits, a numeric
+#'   matrix/data frame (columns matched by name when named) or a vector of one
+#'   observation for x/y fits.
+#' @param na.action What to do with missing values in `newdata`: the default
+#'   [stats::na.pass()] returns `NA` for those rows.
+#' @param parm,level As in [stats::confint()].
+#' @param digits Significant digits to print.
+#' @param signif.stars Print significance stars.
+#' @param log Axes on a log scale, passed to [graphics::plot.default()]
+#'   (`"y"`: the loss axis).
+#' @param ... For `plot()`, graphical parameters; otherwise not used (an
+#'   argument landing here is an error).
+#' @name lr_fit-methods
+#' @examplesIf lrtiers:::python_ready()
+#' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, standardize = TRUE, seed = 1,
+#'   validation = 0.2)
+#' summary(fit)
+#' confint(fit)
+#' plot(fit)
+NULL
+
+#' @rdname lr_fit-methods
+#' @export
+print.lr_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
+  check_no_dots(...)
+  cat(fit_header(x), "\n", sep = "")
+  if (!is.null(x$call)) {
+    cat("\nCall:\n", paste(deparse(x$call), sep = "\n", collapse = "\n"), "\n", sep = "")
+  }
+  cat("\nCoefficients:\n")
+  print.default(format(x$coefficients, digits = digits), print.gap = 2L, quote = FALSE)
+  cat("\n", fit_footer(x, digits), "\n", sep = "")
+  invisible(x)
+}
+
+fit_header <- function(x) {
+  lr_auto <- identical(x$settings$lr, "auto")
+  sprintf(
+    "lrtiers fit: tier \"%s\", %d epoch%s%s, lr = %s%s (stable bound 2/L = %s)%s",
+    x$tier, x$epochs_run, if (x$epochs_run == 1L) "" else "s",
+    if (x$stop_reason != "epochs") sprintf(" (stopped: %s)", x$stop_reason) else "",
+    format(x$lr, digits = 4L), if (lr_auto) " (auto: 1/L)" else "",
+    format(x$lr_max, digits = 4L),
+    if (is.null(x$settings$batch_size)) ", full batch" else
+      sprintf(", batch size %s", x$settings$batch_size)
+  )
+}
+
+fit_footer <- function(x, digits) {
+  gap <- x$loss - x$optimum$loss
+  paste0(
+    sprintf(
+      "Training loss (MSE) %s; closed-form least squares %s (gap %s): %s",
+      format(x$loss, digits = digits), format(x$optimum$loss, digits = digits),
+      format(gap, digits = 3L), if (x$converged) "converged" else "NOT converged"
+    ),
+    if (length(x$na.action)) {
+      sprintf("\n(%d observation%s deleted due to missingness)", length(x$na.action),
+        if (length(x$na.action) == 1L) "" else "s")
+    } else {
+      ""
+    }
+  )
+}
+
+#' @rdname lr_fit-methods
+#' @export
+summary.lr_fit <- function(object, ...) {
+  check_no_dots(...)
+  tables <- coef_tables(object)
+  gap <- object$loss - object$optimum$loss
+  distance <- max(abs(as.vector(object$coefficients) - as.vector(object$optimum$coefficients)))
+  out <- list(
+    call = object$call,
+    header = fit_header(object),
+    coefficients = if (object$multi) tables else tables[[1L]],
+    sigma = sqrt(object$sse / object$df.residual),
+    df = c(length(object$xtx_inv[1, ]), object$df.residual),
+    r.squared = r_squared(object),
+    loss = object$loss,
+    optimum_loss = object$optimum$loss,
+    loss_gap = gap,
+    max_coef_distance = distance,
+    converged = object$converged,
+    stop_reason = object$stop_reason,
+    epochs_run = object$epochs_run,
+    n_train = object$n_train,
+    n_val = object$n_val,
+    val_loss = if (!is.null(object$history$val_loss) && nrow(object$history)) {
+      utils::tail(object$history$val_loss, 1L)
+    },
+    standardized = isTRUE(object$settings$standardize),
+    na.action = object$na.action,
+    multi = object$multi
+  )
+  if (!object$converged) {
+    warning(lrtiers_condition(
+      sprintf(
+        paste(
+          "the fit has not converged: its loss %s is %s above the closed-form optimum %s.",
+          "Standard errors, t and p values describe the fitted estimate, not least squares;",
+          "try more epochs, lr = \"auto\" or standardize = TRUE."
+        ),
+        format(object$loss, digits = 6L), format(gap, digits = 3L),
+        format(object$optimum$loss, digits = 6L)
+      ),
+      class = "lrtiers_not_converged_warning", type = "warning"
+    ))
+  }
+  structure(out, class = "summary.lr_fit")
+}
+
+#' @rdname lr_fit-methods
+#' @export
+print.summary.lr_fit <- function(x, digits = max(3L, getOption("digits") - 3L),
+                                 signif.stars = getOption("show.signif.stars"), ...) {
+  check_no_dots(...)
+  cat(x$header, "\n", sep = "")
+  if (!is.null(x$call)) {
+    cat("\nCall:\n", paste(deparse(x$call), sep = "\n", collapse = "\n"), "\n", sep = "")
+  }
+  tables <- if (x$multi) x$coefficients else list(x$coefficients)
+  for (i in seq_along(tables)) {
+    cat(
+      "\nCoefficients", if (x$multi) sprintf(" (response %s)", names(tables)[[i]]),
+      ", OLS standard errors at the fitted estimate:\n",
+      sep = ""
+    )
+    stats::printCoefmat(tables[[i]],
+      digits = digits, signif.stars = signif.stars,
+      na.print = "NA", P.values = TRUE, has.Pvalue = TRUE
+    )
+    cat(sprintf(
+      "Residual standard error: %s on %d degrees of freedom%s\n",
+      format(x$sigma[[i]], digits = digits), x$df[[2L]],
+      if (!is.na(x$r.squared[[i]])) {
+        sprintf("; R-squared: %s", formatC(x$r.squared[[i]], digits = digits))
+      } else {
+        ""
+      }
+    ))
+  }
+  cat(sprintf(
+    "\nTraining loss (MSE): %s after %d epoch%s (stop: %s)\n",
+    format(x$loss, digits = digits), x$epochs_run, if (x$epochs_run == 1L) "" else "s",
+    x$stop_reason
+  ))
+  cat(sprintf(
+    "Closed-form least squares (lm): loss %s; gap %s; largest coefficient distance %s\n",
+    format(x$optimum_loss, digits = digits), format(x$loss_gap, digits = 3L),
+    format(x$max_coef_distance, digits = 3L)
+  ))
+  cat(sprintf(
+    "Rows: %d for training%s%s\n", x$n_train,
+    if (x$n_val > 0L) {
+      sprintf(", %d for validation (final validation loss %s)", x$n_val,
+        format(x$val_loss %||% NA_real_, digits = digits))
+    } else {
+      ""
+    },
+    if (x$standardized) "; features standardised for training" else ""
+  ))
+  if (length(x$na.action)) {
+    cat(sprintf("(%d observation%s deleted due to missingness)\n", length(x$na.action),
+      if (length(x$na.action) == 1L) "" else "s"))
+  }
+  cat(if (x$converged) {
+    "Converged: the loss is within tolerance of the closed-form optimum.\n"
+  } else {
+    "WARNING: not converged; the inference describes the fitted estimate, not least squares.\n"
+  })
+  invisible(x)
+}
+
+#' One coefficient table per output: Estimate, Std. Error, t value, Pr(>|t|)
+#' @noRd
+coef_tables <- function(object) {
+  est <- as.matrix(object$coefficients)
+  if (!object$multi) colnames(est) <- object$target_names
+  se <- standard_errors(object)
+  df <- object$df.residual
+  tables <- lapply(seq_len(ncol(est)), function(j) {
+    t_value <- est[, j] / se[, j]
+    p_value <- 2 * stats::pt(-abs(t_value), df)
+    cbind(Estimate = est[, j], "Std. Error" = se[, j], "t value" = t_value,
+      "Pr(>|t|)" = p_value)
+  })
+  stats::setNames(tables, colnames(est))
+}
+
+#' OLS standard errors at the fitted estimate, one column per output
+#' @noRd
+standard_errors <- function(object) {
+  d <- diag(object$xtx_inv)
+  df <- object$df.residual
+  se <- vapply(object$sse, function(sse) {
+    if (df > 0) sqrt(sse / df * d) else rep(NaN, length(d))
+  }, numeric(length(d)))
+  se <- matrix(se, nrow = length(d), dimnames = list(rownames(object$xtx_inv), object$target_names))
+  se
+}
+
+r_squared <- function(object) {
+  y <- object$y
+  if (is.null(y) || object$n_val > 0L) {
+    return(rep(NA_real_, length(object$sse)))
+  }
+  y <- as.matrix(y)
+  tss <- apply(y, 2L, function(v) if (object$intercept) sum((v - mean(v))^2) else sum(v^2))
+  unname(1 - object$sse / tss)
+}
+
+#' @rdname lr_fit-methods
+#' @export
+coef.lr_fit <- function(object, ...) {
+  check_no_dots(...)
+  object$coefficients
+}
+
+#' @rdname lr_fit-methods
+#' @export
+vcov.lr_fit <- function(object, ...) {
+  check_no_dots(...)
+  xtx <- object$xtx_inv
+  df <- object$df.residual
+  sigma2 <- if (df > 0) object$sse / df else rep(NaN, length(object$sse))
+  if (!object$multi) {
+    return(sigma2[[1L]] * xtx)
+  }
+  q <- length(sigma2)
+  k <- nrow(xtx)
+  names <- as.vector(outer(rownames(xtx), object$target_names, function(c, t) paste0(t, ":", c)))
+  out <- matrix(NA_real_, q * k, q * k, dimnames = list(names, names))
+  for (j in seq_len(q)) {
+    rows <- (j - 1L) * k + seq_len(k)
+    out[rows, rows] <- sigma2[[j]] * xtx
+  }
+  out
+}
+
+#' @rdname lr_fit-methods
+#' @export
+confint.lr_fit <- function(object, parm, level = 0.95, ...) {
+  check_no_dots(...)
+  est <- as.vector(object$coefficients)
+  se <- as.vector(standard_errors(object))
+  names <- if (object$multi) {
+    as.vector(outer(rownames(object$xtx_inv), object$target_names,
+      function(c, t) paste0(t, ":", c)))
+  } else {
+    names(object$coefficients)
+  }
+  names(est) <- names
+  if (missing(parm)) parm <- names else if (is.numeric(parm)) parm <- names[parm]
+  a <- (1 - level) / 2
+  probs <- c(a, 1 - a)
+  q <- stats::qt(probs, object$df.residual)
+  labels <- paste(format(100 * probs, trim = TRUE, scientific = FALSE, digits = 3L), "%")
+  out <- matrix(NA_real_, length(parm), 2L, dimnames = list(parm, labels))
+  idx <- match(parm, names)
+  out[, 1L] <- est[idx] + q[[1L]] * se[idx]
+  out[, 2L] <- est[idx] + q[[2L]] * se[idx]
+  out
+}
+
+#' @rdname lr_fit-methods
+#' @export
+fitted.lr_fit <- function(object, ...) {
+  check_no_dots(...)
+  check_has_data(object, "fitted()")
+  stats::napredict(object$na.action, object$fitted.values)
+}
+
+#' @rdname lr_fit-methods
+#' @export
+residuals.lr_fit <- function(object, ...) {
+  check_no_dots(...)
+  check_has_data(object, "residuals()")
+  stats::naresid(object$na.action, object$residuals)
+}
+
+#' @rdname lr_fit-methods
+#' @export
+nobs.lr_fit <- function(object, ...) {
+  object$n_train
+}
+
+#' @rdname lr_fit-methods
+#' @export
+formula.lr_fit <- function(x, ...) {
+  if (is.null(x$terms)) {
+    abort("this fit was made with lr_fit(x, y): it has no formula.")
+  }
+  stats::formula(x$terms)
+}
+
+#' @rdname lr_fit-methods
+#' @export
+predict.lr_fit <- function(object, newdata = NULL, na.action = stats::na.pass, ...) {
+  check_no_dots(...)
+  if (is.null(newdata)) {
+    check_has_data(object, "predict() without newdata")
+    return(stats::napredict(object$na.action, object$fitted.values))
+  }
+  x <- prediction_matrix(object, newdata, na.action)
+  complete <- stats::complete.cases(x)
+  pred <- if (any(complete)) core_predict(object, x[complete, , drop = FALSE])
+  if (all(complete)) {
+    return(pred)
+  }
+  row_names <- rownames(x)
+  if (object$multi) {
+    out <- matrix(NA_real_, nrow(x), length(object$target_names),
+      dimnames = list(row_names, object$target_names))
+    if (!is.null(pred)) out[complete, ] <- pred
+  } else {
+    out <- stats::setNames(rep(NA_real_, nrow(x)), row_names)
+    if (!is.null(pred)) out[complete] <- pred
+  }
+  out
+}
+
+#' The core's predictions for a complete double matrix of features
+#' @noRd
+core_predict <- function(object, x) {
+  module <- core()
+  json <- reticulate::import("json", convert = FALSE)
+  pred <- with_core_conditions({
+    fit <- module$LRFit$from_dict(json$loads(json_encode(object$core)))
+    fit$predict(x)
+  }, what = function() "predict()")
+  as_r_prediction(pred, object$target_names, rownames(x))
+}
+
+prediction_matrix <- function(object, newdata, na.action) {
+  if (!is.null(object$terms)) {
+    if (!is.data.frame(newdata) && !is.list(newdata)) {
+      abort(sprintf(
+        "`newdata` must be a data frame with the variables of the formula; got %s.",
+        describe(newdata)
+      ), class = "lrtiers_argument_error")
+    }
+    x <- tryCatch(
+      new_model_matrix(object$terms, object$xlevels, object$contrasts, newdata,
+        na.action = na.action)$x,
+      error = function(e) {
+        abort(c("could not build the model matrix from `newdata`:", conditionMessage(e)),
+          class = "lrtiers_argument_error"
+        )
+      }
+    )
+  } else {
+    x <- newdata
+    if (is.numeric(x) && is.null(dim(x))) {
+      x <- if (length(object$feature_names) > 1L) {
+        matrix(x, nrow = 1L, dimnames = list(NULL, names(x)))
+      } else {
+        matrix(x, ncol = 1L, dimnames = list(names(x), NULL))
+      }
+    }
+    if (is.data.frame(x)) {
+      bad <- names(x)[!vapply(x, is.numeric, logical(1))]
+      if (length(bad)) {
+        abort(sprintf("`newdata` must be numeric; non-numeric column(s): %s.",
+          paste(bad, collapse = ", ")), class = "lrtiers_type_error")
+      }
+      names <- names(x)
+      x <- as.matrix(x)
+      colnames(x) <- names
+    }
+    if (!is.matrix(x) || !is.numeric(x)) {
+      abort(sprintf("`newdata` must be a numeric matrix, data frame or vector; got %s.",
+        describe_type(x)), class = "lrtiers_type_error")
+    }
+    features <- object$feature_names
+    if (!is.null(colnames(x)) && all(features %in% colnames(x))) {
+      x <- x[, features, drop = FALSE]
+    } else if (!is.null(colnames(x)) && any(features %in% colnames(x))) {
+      abort(sprintf("`newdata` lacks column(s) used in the fit: %s.",
+        paste(setdiff(features, colnames(x)), collapse = ", ")), class = "lrtiers_argument_error")
+    } else if (ncol(x) != length(features)) {
+      abort(sprintf("`newdata` must have %d column(s) like the training data; got %d.",
+        length(features), ncol(x)), class = "lrtiers_argument_error")
+    }
+  }
+  storage.mode(x) <- "double"
+  x
+}
+
+check_has_data <- function(object, what) {
+  if (is.null(object$fitted.values)) {
+    abort(
+      sprintf(
+        "%s needs the training data, which a fit read by lr_load() does not carry; use predict(fit, newdata).",
+        what
+      ),
+      class = "lrtiers_argument_error"
+    )
+  }
+}
+
+check_no_dots <- function(...) {
+  if (...length()) {
+    names <- ...names() %||% rep("", ...length())
+    shown <- ifelse(nzchar(names), paste0("`", names, "`"), "an unnamed argument")
+    abort(sprintf("unused argument%s: %s.", if (...length() > 1L) "s" else "",
+      paste(shown, collapse = ", ")), call = sys.call(-1), class = "lrtiers_argument_error")
+  }
+}
+
+#' @rdname lr_fit-methods
+#' @export
+plot.lr_fit <- function(x, log = "y", ...) {
+  h <- x$history
+  if (!nrow(h)) {
+    abort("the fit ran no epochs: there is no loss curve to plot.")
+  }
+  has_val <- !is.null(h$val_loss)
+  values <- c(h$loss, if (has_val) h$val_loss, x$optimum$loss)
+  if (grepl("y", log, fixed = TRUE)) values <- values[values > 0]
+  graphics::plot(h$epoch, h$loss,
+    type = "l", log = log, ylim = range(values), xlab = "epoch",
+    ylab = "loss (MSE)", main = sprintf("lr_fit(): tier \"%s\"", x$tier), ...
+  )
+  if (has_val) graphics::lines(h$epoch, h$val_loss, lty = 2L, col = "firebrick")
+  if (x$optimum$loss > 0 || !grepl("y", log, fixed = TRUE)) {
+    graphics::abline(h = x$optimum$loss, lty = 3L, col = "grey40")
+  }
+  graphics::legend("topright",
+    legend = c("training", if (has_val) "validation", "closed-form optimum"),
+    lty = c(1L, if (has_val) 2L, 3L),
+    col = c("black", if (has_val) "firebrick", "grey40"), bty = "n"
+  )
+  invisible(x)
+}
