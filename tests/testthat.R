@@ -1,0 +1,4 @@
+library(testthat)
+library(lrtiers)
+
+test_check("lrtiers")

@@ -1,0 +1,147 @@
+# Finding Python, the bundled core, install_lrtiers(), lr_doctor(), the core's defaults.
+
+test_that("the formals show the core's defaults (lrtiers.defaults()), for every method", {
+  skip_if_no_python()
+  core_defaults <- lr_defaults()$defaults
+  expect_setequal(names(core_defaults), lrtiers:::SETTING_NAMES)
+  expect_identical(names(core_defaults), lrtiers:::SETTING_NAMES)
+  methods <- list(
+    lrtiers:::lr_fit.formula, lrtiers:::lr_fit.matrix, lrtiers:::lr_fit.data.frame,
+    lrtiers:::lr_fit.numeric
+  )
+  for (method in methods) {
+    f <- formals(method)
+    expect_true(all(names(core_defaults) %in% names(f)))
+    for (name in names(core_defaults)) {
+      expect_equal(eval(f[[name]]), core_defaults[[name]], label = name)
+    }
+  }
+  expect_identical(lr_tiers(), c("numpy", "autograd", "optim", "module", "dataloader"))
+  expect_identical(lr_tiers(), to_r(py()$defaults())$tiers)
+  expect_named(lr_defaults()$tier_descriptions, lr_tiers())
+})
+
+test_that("the core's version matches the R package's", {
+  skip_if_no_python()
+  expect_identical(to_r(py()$`__version__`), as.character(packageVersion("lrtiers")))
+  expect_identical(lr_core(), lr_core())
+})
+
+test_that("install_lrtiers(dry_run = TRUE) returns the plan: torch pinned and first", {
+  plan <- install_lrtiers(dry_run = TRUE, envname = "r-lrtiers-test", python = "/usr/bin/python3",
+    core = "/src/lrtiers")
+  expect_s3_class(plan, "lrtiers_install_plan")
+  expect_equal(plan$envname, "r-lrtiers-test")
+  expect_equal(basename(plan$path), "r-lrtiers-test")
+  expect_match(plan$commands[[1]], "'/usr/bin/python3' -m venv", fixed = TRUE)
+  torch_step <- grep("torch", plan$commands)
+  expect_length(torch_step, 1L)
+  expect_match(plan$commands[[torch_step]], "pip install torch==2.13.0$")
+  deps <- grep("numpy", plan$commands)
+  expect_gt(deps, torch_step)
+  expect_match(plan$commands[[deps]], "pandas")
+  expect_match(plan$commands[[deps]], "threadpoolctl")
+  expect_match(plan$commands[[length(plan$commands)]], "--no-deps '/src/lrtiers'$")
+  expect_output(print(plan), "dry run")
+  at_path <- install_lrtiers(envname = file.path(tempdir(), "venv"), dry_run = TRUE)
+  expect_equal(at_path$path, normalizePath(file.path(tempdir(), "venv"), mustWork = FALSE))
+  # by default the core comes from the copy bundled with the package (when staged)
+  if (!is.null(lrtiers:::bundled_core())) {
+    expect_equal(install_lrtiers(dry_run = TRUE)$core, lrtiers:::bundled_core())
+    expect_true(file.exists(file.path(lrtiers:::bundled_core(), "pyproject.toml")))
+  }
+  expect_error(install_lrtiers(dry_run = "yes"), "TRUE or FALSE")
+})
+
+test_that("lr_doctor() reports the Python in use and versions", {
+  skip_if_no_python()
+  doc <- lr_doctor()
+  expect_s3_class(doc, "lrtiers_doctor")
+  expect_true(doc$ok)
+  expect_equal(normalizePath(doc$python), normalizePath(reticulate::py_config()$python))
+  expect_equal(unname(doc$versions[["lrtiers_core"]]), as.character(packageVersion("lrtiers")))
+  expect_false(is.na(doc$versions[["torch"]]))
+  expect_false(is.na(doc$versions[["numpy"]]))
+  expect_equal(unname(doc$versions[["reticulate"]]), as.character(packageVersion("reticulate")))
+  expect_length(doc$missing, 0L)
+  out <- capture.output(print(doc))
+  expect_true(any(grepl("torch", out)))
+  expect_true(any(grepl("Ready", out)))
+})
+
+test_that("library(lrtiers) imports nothing; LRTIERS_PYTHON picks the Python", {
+  skip_if_no_python()
+  python <- reticulate::py_config()$python
+  res <- run_rscript(c(
+    "library(lrtiers)",
+    "cat('initialised after library():', reticulate::py_available(), '\\n')",
+    "fit <- lr_fit(mpg ~ wt, data = mtcars, tier = 'numpy', epochs = 2, seed = 1)",
+    "cat('python:', reticulate::py_config()$python, '\\n')",
+    "cat('env after:', Sys.getenv('RETICULATE_PYTHON'), '\\n')"
+  ), env = c(sprintf("LRTIERS_PYTHON=%s", python), "RETICULATE_PYTHON=/nonexistent/python"))
+  expect_equal(res$status, 0L, info = paste(res$output, collapse = "\n"))
+  expect_true(any(grepl("initialised after library(): FALSE", res$output, fixed = TRUE)))
+  expect_true(any(grepl(paste("python:", python), res$output, fixed = TRUE)))
+  expect_true(any(grepl("env after: /nonexistent/python", res$output, fixed = TRUE)))
+})
+
+test_that("a missing Python or torch is an R error with the command that fixes it", {
+  skip_if_no_python()
+  res <- run_rscript(c(
+    "library(lrtiers)",
+    "e <- tryCatch(lr_fit(mpg ~ wt, data = mtcars), error = identity)",
+    "cat(class(e)[1], '\\n'); cat(conditionMessage(e), '\\n')"
+  ), env = c("LRTIERS_PYTHON=/nonexistent/bin/python", "RETICULATE_PYTHON="))
+  expect_true(any(grepl("lrtiers_python_error", res$output)), info = paste(res$output, collapse = "\n"))
+  expect_true(any(grepl("LRTIERS_PYTHON is /nonexistent/bin/python, which does not exist", res$output)))
+  expect_true(any(grepl("install_lrtiers()", res$output, fixed = TRUE)))
+  lacks_torch <- function(python) {
+    nzchar(python) && file.exists(python) && !identical(suppressWarnings(system2(python,
+      c("-c", shQuote("import torch")), stdout = FALSE, stderr = FALSE)), 0L)
+  }
+  candidates <- c("/usr/bin/python3.11", "/usr/bin/python3", Sys.which("python3"))
+  candidates <- Filter(lacks_torch, candidates)
+  skip_if(!length(candidates), "no Python without torch to test with")
+  system_python <- candidates[[1]]
+  res <- run_rscript(c(
+    "library(lrtiers)",
+    "e <- tryCatch(lr_fit(mpg ~ wt, data = mtcars), error = identity)",
+    "cat(class(e)[1], '\\n'); cat(conditionMessage(e), '\\n')",
+    "d <- lr_doctor(); print(d); cat('ok:', d$ok, '\\n')"
+  ), env = c(sprintf("LRTIERS_PYTHON=%s", system_python), "RETICULATE_PYTHON="))
+  out <- paste(res$output, collapse = "\n")
+  expect_match(out, "lrtiers_python_error")
+  expect_match(out, "lacks torch")
+  expect_match(out, "pip install torch==2.13.0", fixed = TRUE)
+  expect_match(out, "ok: FALSE")
+})
+
+test_that("a Python with torch but no lrtiers module uses the bundled core", {
+  skip_if_no_python()
+  bundled <- lrtiers:::bundled_core()
+  skip_if(is.null(bundled), "this installation has no bundled core (not built by check_r.sh)")
+  python <- reticulate::py_config()$python
+  site <- dirname(dirname(to_r(reticulate::import("torch")$`__file__`)))
+  # a venv whose only extra path is the main venv's site-packages, without running
+  # its .pth files: torch and NumPy import, an (editable) lrtiers install does not
+  venv <- file.path(tempfile("venv"))
+  status <- system2(python, c("-m", "venv", "--without-pip", shQuote(venv)))
+  skip_if(status != 0L, "cannot create a virtualenv")
+  venv_site <- Sys.glob(file.path(venv, "lib", "python3*", "site-packages"))
+  writeLines(site, file.path(venv_site, "main-venv.pth"))
+  venv_python <- file.path(venv, "bin", "python")
+  probe <- suppressWarnings(system2(venv_python, c("-c", shQuote("import torch, lrtiers")),
+    stdout = FALSE, stderr = FALSE))
+  skip_if(identical(probe, 0L), "lrtiers is importable without .pth files here")
+  res <- run_rscript(c(
+    "library(lrtiers)",
+    "fit <- lr_fit(mpg ~ wt, data = mtcars, tier = 'module', epochs = 3, seed = 1)",
+    "cat('core from:', lr_doctor()$core_path, '\\n')",
+    "cat('loss:', sprintf('%a', fit$loss), '\\n')"
+  ), env = c(sprintf("LRTIERS_PYTHON=%s", venv_python), sprintf("RETICULATE_PYTHON=%s", venv_python)))
+  out <- paste(res$output, collapse = "\n")
+  expect_equal(res$status, 0L, info = out)
+  expect_match(out, paste("core from:", file.path(bundled, "lrtiers")), fixed = TRUE)
+  here <- lr_fit(mpg ~ wt, data = mtcars, tier = "module", epochs = 3, seed = 1)
+  expect_match(out, paste("loss:", sprintf("%a", here$loss)), fixed = TRUE)
+})
