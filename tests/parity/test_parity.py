@@ -1,0 +1,90 @@
+"""R = Python, bitwise, over the whole grid, with R embedded (rpy2) and in Rscript."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+from grid import cell_name, cells, first_difference, fit_values, parity_data
+
+import lrtiers
+
+pytestmark = pytest.mark.r
+HERE = __import__("pathlib").Path(__file__).resolve().parent
+
+
+def write_grid(directory, perturb: bool = False, limit: int | None = None):
+    """Data as raw float64 files, the cells as JSON, and Python's own results."""
+    datasets = {}
+    for q in (1, 2):
+        x, y = parity_data(q)
+        if perturb:  # one ulp in one value: R must then disagree with Python
+            x = x.copy()
+            x[3, 1] = np.nextafter(x[3, 1], np.inf)
+        for name, arr in (("x", x), ("y", y.reshape(len(y), -1))):
+            path = directory / f"{name}{q}.bin"
+            np.asfortranarray(arr, dtype="<f8").T.tofile(path)  # column-major
+        datasets[q] = parity_data(q)
+    grid = list(cells())[:limit]
+    (directory / "cells.json").write_text(
+        json.dumps(
+            [
+                {
+                    "n": len(datasets[c["outputs"]][0]),
+                    "x_file": f"x{c['outputs']}.bin",
+                    "y_file": f"y{c['outputs']}.bin",
+                    "y_vector": c["outputs"] == 1,
+                    "settings": c["settings"],
+                }
+                for c in grid
+            ]
+        )
+    )
+    python = [fit_values(lrtiers.lr_fit(*datasets[c["outputs"]], **c["settings"])) for c in grid]
+    return grid, python
+
+
+def compare(directory, grid, python) -> list[str]:
+    failures = []
+    for i, (cell, py) in enumerate(zip(grid, python, strict=True)):
+        r = fit_values(lrtiers.load_fit(directory / f"r_{i:04d}.json"))
+        problem = first_difference(py, r)
+        if problem:
+            failures.append(f"{cell_name(cell)}: {problem}")
+    return failures
+
+
+def report(failures, total):
+    shown = "\n".join(failures[:10])
+    return f"{len(failures)} of {total} grid cells differ between R and Python:\n{shown}"
+
+
+@pytest.fixture(scope="module")
+def grid_dir(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("parity")
+    grid, python = write_grid(directory)
+    return directory, grid, python
+
+
+def test_grid_embedded_r(embedded_r, grid_dir):
+    directory, grid, python = grid_dir
+    embedded_r(f'parity_run_grid("{directory}")')
+    failures = compare(directory, grid, python)
+    assert not failures, report(failures, len(grid))
+
+
+def test_grid_rscript(rscript_env, tmp_path):
+    grid, python = write_grid(tmp_path)
+    subprocess.run(["Rscript", str(HERE / "r_side.R"), str(tmp_path)], env=rscript_env, check=True)
+    failures = compare(tmp_path, grid, python)
+    assert not failures, report(failures, len(grid))
+
+
+def test_a_perturbed_input_fails_the_comparison(rscript_env, tmp_path):
+    """The suite can fail: R fits data one ulp away from Python's, every cell must differ."""
+    grid, python = write_grid(tmp_path, perturb=True, limit=12)
+    subprocess.run(["Rscript", str(HERE / "r_side.R"), str(tmp_path)], env=rscript_env, check=True)
+    failures = compare(tmp_path, grid, python)
+    assert len(failures) == len(grid), report(failures, len(grid))
