@@ -33,6 +33,7 @@
 #' @param signif.stars Print significance stars.
 #' @param log Axes on a log scale, passed to [graphics::plot.default()]
 #'   (`"y"`: the loss axis).
+#' @param main,xlab,ylab Title and axis labels.
 #' @param ... For `plot()`, graphical parameters; otherwise not used (an
 #'   argument landing here is an error).
 #' @name lr_fit-methods
@@ -435,7 +436,8 @@ check_no_dots <- function(...) {
 
 #' @rdname lr_fit-methods
 #' @export
-plot.lr_fit <- function(x, log = "y", ...) {
+plot.lr_fit <- function(x, log = "y", main = sprintf("lr_fit(): tier \"%s\"", x$tier),
+                        xlab = "epoch", ylab = "loss (MSE)", ...) {
   h <- x$history
   if (!nrow(h)) {
     abort("the fit ran no epochs: there is no loss curve to plot.")
@@ -444,8 +446,7 @@ plot.lr_fit <- function(x, log = "y", ...) {
   values <- c(h$loss, if (has_val) h$val_loss, x$optimum$loss)
   if (grepl("y", log, fixed = TRUE)) values <- values[values > 0]
   graphics::plot(h$epoch, h$loss,
-    type = "l", log = log, ylim = range(values), xlab = "epoch",
-    ylab = "loss (MSE)", main = sprintf("lr_fit(): tier \"%s\"", x$tier), ...
+    type = "l", log = log, ylim = range(values), xlab = xlab, ylab = ylab, main = main, ...
   )
   if (has_val) graphics::lines(h$epoch, h$val_loss, lty = 2L, col = "firebrick")
   if (x$optimum$loss > 0 || !grepl("y", log, fixed = TRUE)) {
