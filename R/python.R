@@ -106,7 +106,7 @@ python_choice <- function() {
   if (reticulate::py_available(initialize = FALSE)) {
     return(list(
       python = reticulate::py_config()$python,
-      source = "already running in this R session"
+      source = .state$source %||% "already running in this R session"
     ))
   }
   for (var in c("LRTIERS_PYTHON", "RETICULATE_PYTHON")) {
@@ -166,6 +166,7 @@ python_prepare <- function() {
       )
     }
     started <- tryCatch(reticulate::py_available(initialize = TRUE), error = function(e) e)
+    if (isTRUE(started)) .state$source <- choice$source
     if (!isTRUE(started)) {
       stop(lrtiers_condition(
         c(
@@ -181,6 +182,7 @@ python_prepare <- function() {
       ))
     }
   }
+  import_torch_shielded()
   if (!reticulate::py_module_available("lrtiers")) {
     missing <- python_missing_modules()
     if (length(missing)) {
@@ -192,6 +194,43 @@ python_prepare <- function() {
     }
   }
   invisible(TRUE)
+}
+
+#' Import torch so that it keeps its own BLAS inside an R process
+#'
+#' libtorch_cpu exports the BLAS symbols of the MKL it carries (`dgemm_`, ...);
+#' R has already loaded its own BLAS (libblas.so.3) into the global symbol
+#' scope, so torch's calls to `dgemm_` would bind to R's BLAS instead: the
+#' results differ from Python's in the last bits (seen in tests/parity). Loading
+#' torch with RTLD_DEEPBIND makes it bind to its own symbols first, as in a
+#' Python process. Linux only; a no-op when torch is already imported. Turn it
+#' off with `options(lrtiers.deepbind = FALSE)` or LRTIERS_DEEPBIND=0.
+#' @noRd
+import_torch_shielded <- function() {
+  if (!isTRUE(getOption("lrtiers.deepbind", TRUE)) ||
+    identical(Sys.getenv("LRTIERS_DEEPBIND"), "0") ||
+    !identical(Sys.info()[["sysname"]], "Linux")) {
+    return(invisible(FALSE))
+  }
+  result <- reticulate::py_run_string(paste(
+    "def _lrtiers_import_torch():",
+    "    import importlib.util, os, sys",
+    "    if 'torch' in sys.modules or not hasattr(os, 'RTLD_DEEPBIND'):",
+    "        return False",
+    "    if importlib.util.find_spec('torch') is None:",
+    "        return False",
+    "    flags = sys.getdlopenflags()",
+    "    sys.setdlopenflags(flags | os.RTLD_DEEPBIND)",
+    "    try:",
+    "        import torch  # noqa: F401",
+    "    finally:",
+    "        sys.setdlopenflags(flags)",
+    "    return True",
+    "shielded = _lrtiers_import_torch()",
+    sep = "\n"
+  ), local = TRUE, convert = TRUE)
+  if (isTRUE(result$shielded)) .state$torch_shielded <- TRUE
+  invisible(isTRUE(result$shielded))
 }
 
 #' The directory holding the copy of the Python core bundled with this package
@@ -368,8 +407,17 @@ print.lrtiers_install_plan <- function(x, ...) {
 #' @return A list of class `lrtiers_doctor`: `python` (path), `source` (why
 #'   that Python), `versions` (a named character vector: R package, core,
 #'   Python, torch, NumPy, pandas, threadpoolctl, reticulate; `NA` when
-#'   missing), `core_path`, `missing` (what is missing) and `fix` (commands
-#'   that fix it), `ok` (`TRUE` when [lr_fit()] can run).
+#'   missing), `core_path`, `torch_shielded` (whether lrtiers imported torch
+#'   so that it keeps its own BLAS rather than R's, see Details), `missing`
+#'   (what is missing) and `fix` (commands that fix it), `ok` (`TRUE` when
+#'   [lr_fit()] can run).
+#' @details
+#' In an R process R's own BLAS is already loaded when torch arrives, and
+#' torch's calls to BLAS functions would bind to it instead of the MKL torch
+#' carries, changing the last bits of some results compared with Python.
+#' lrtiers therefore imports torch itself, with `RTLD_DEEPBIND` (Linux), before
+#' anything else does. Import lrtiers' Python first (any fit, or [lr_core()])
+#' if you also use torch directly through reticulate.
 #' @export
 #' @examples
 #' \donttest{
@@ -389,8 +437,8 @@ lr_doctor <- function() {
   )
   out <- list(
     python = choice$python, source = choice$source, versions = versions,
-    core_path = NA_character_, missing = character(), fix = character(),
-    problems = character(), ok = FALSE
+    core_path = NA_character_, torch_shielded = NA, missing = character(),
+    fix = character(), problems = character(), ok = FALSE
   )
   prepared <- tryCatch(python_prepare(), error = function(e) e)
   if (reticulate::py_available(initialize = FALSE)) {
@@ -437,6 +485,7 @@ lr_doctor <- function() {
       out$versions[["lrtiers_core"]] <-
         reticulate::py_to_r(reticulate::py_get_attr(module, "__version__"))
       out$core_path <- core_path(module)
+      out$torch_shielded <- isTRUE(.state$torch_shielded)
     }
   }
   out$ok <- !length(out$missing) && !is.na(out$versions[["lrtiers_core"]])
@@ -456,6 +505,13 @@ print.lrtiers_doctor <- function(x, ...) {
   )
   cat(sprintf("  %-14s %s\n", names(rows), rows), sep = "")
   if (!is.na(x$core_path)) cat(sprintf("  %-14s %s\n", "core from", x$core_path))
+  if (!is.na(x$torch_shielded)) {
+    cat(sprintf("  %-14s %s\n", "torch BLAS", if (x$torch_shielded) {
+      "its own (torch imported by lrtiers with RTLD_DEEPBIND)"
+    } else {
+      "torch was imported before lrtiers: in an R process its BLAS calls may bind to R's BLAS"
+    }))
+  }
   if (length(x$missing)) cat("Missing:", paste(x$missing, collapse = ", "), "\n")
   if (length(x$problems)) cat(paste0("Problem: ", x$problems, "\n"), sep = "")
   if (length(x$fix)) cat("Fix with:\n", paste0("  ", x$fix, "\n"), sep = "")

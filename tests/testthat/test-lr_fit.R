@@ -325,7 +325,7 @@ test_that("the progress bar shows on request and is off when not interactive", {
   expect_true(any(grepl("epoch 200/200", out)))
   expect_true(any(grepl("100%", out)))
   quiet <- capture.output(
-    lr_fit(mpg ~ wt, data = mtcars, epochs = 20, tier = "numpy", seed = 1),
+    fit <- lr_fit(mpg ~ wt, data = mtcars, epochs = 20, tier = "numpy", seed = 1),
     type = "message"
   )
   expect_length(quiet, 0L)

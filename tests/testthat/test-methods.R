@@ -13,7 +13,9 @@ test_that("print shows the tier, call, coefficients and loss against the optimum
   expect_true(any(grepl("lr_fit(formula = mpg ~ wt + hp", out, fixed = TRUE)))
   expect_true(any(grepl("(Intercept)", out, fixed = TRUE)))
   expect_true(any(grepl("converged", out)))
-  expect_invisible(print(fit))
+  capture.output(shown <- withVisible(print(fit)))
+  expect_false(shown$visible)
+  expect_identical(shown$value, fit)
 })
 
 test_that("summary: OLS inference at the estimate equals lm() at convergence", {

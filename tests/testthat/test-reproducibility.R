@@ -84,3 +84,47 @@ test_that("saveRDS() / readRDS() in a fresh R session: predict() still works", {
   expect_identical(res$output[1:3], sprintf("%a", predict(fit, newdata = new)))
   expect_true("methods ok" %in% res$output)
 })
+
+test_that("R equals a separate Python process bit for bit (torch keeps its own BLAS)", {
+  skip_if_no_python()
+  set.seed(7)
+  n <- 200
+  x <- matrix(rnorm(n * 20), n)
+  y <- cbind(x %*% rnorm(20) + rnorm(n), x %*% rnorm(20) + rnorm(n))
+  dir <- tempfile("parity")
+  dir.create(dir)
+  writeBin(as.vector(x), file.path(dir, "x.bin"), endian = "little")
+  writeBin(as.vector(y), file.path(dir, "y.bin"), endian = "little")
+  cases <- list(
+    list(tier = "numpy", batch_size = NULL), list(tier = "module", batch_size = NULL),
+    list(tier = "dataloader", batch_size = 16), list(tier = "autograd", batch_size = 32)
+  )
+  script <- file.path(dir, "fit.py")
+  writeLines(c(
+    "import json, sys, numpy as np, lrtiers",
+    "d = sys.argv[1]",
+    sprintf("x = np.fromfile(d + '/x.bin', '<f8').reshape(%d, %d, order='F')", n, 20),
+    sprintf("y = np.fromfile(d + '/y.bin', '<f8').reshape(%d, 2, order='F')", n),
+    "out = []",
+    "for tier, batch in json.loads(sys.argv[2]):",
+    "    f = lrtiers.lr_fit(x, y, tier=tier, batch_size=batch, epochs=5, seed=3, threads=1)",
+    "    out.append([float(v).hex() for v in [*f.weight.ravel(), *f.bias,",
+    "                *f.history['loss'], *f.history['grad_norm']]])",
+    "print(json.dumps(out))"
+  ), script)
+  spec <- jsonlite::toJSON(lapply(cases, function(c) list(c$tier, c$batch_size)),
+    auto_unbox = TRUE, null = "null")
+  python <- reticulate::py_config()$python
+  core_dir <- dirname(lr_doctor()$core_path)
+  out <- system2(python, c(shQuote(script), shQuote(dir), shQuote(spec)), stdout = TRUE,
+    env = sprintf("PYTHONPATH=%s", shQuote(core_dir)))
+  from_python <- jsonlite::parse_json(out[length(out)], simplifyVector = TRUE)
+  for (i in seq_along(cases)) {
+    fit <- lr_fit(x, y, tier = cases[[i]]$tier, batch_size = cases[[i]]$batch_size,
+      epochs = 5, seed = 3, threads = 1)
+    mine <- c(as.vector(coef(fit)[-1, ]), coef(fit)[1, ], fit$history$loss,
+      fit$history$grad_norm)
+    theirs <- as.numeric(from_python[i, ]) # C99 hex floats: exact
+    expect_same_bits(mine, theirs)
+  }
+})
