@@ -496,10 +496,15 @@ fit_bridge <- function(x, y, settings, feature_names, target_names, progress, ca
     list(feature_names = as.list(feature_names), target_names = as.list(target_names))
   )
   if (monitor$active) args$callback <- reticulate::r_to_py(monitor$callback, convert = TRUE)
-  pyfit <- with_core_conditions(
-    do.call(module$lr_fit, args),
-    call = call,
-    what = function() sprintf("the fit (at epoch %s of %d)", monitor$epoch_text(), as.integer(epochs))
+  pyfit <- withCallingHandlers(
+    with_core_conditions(
+      do.call(module$lr_fit, args),
+      call = call,
+      what = function() {
+        sprintf("the fit (at epoch %s of %d)", monitor$epoch_text(), as.integer(epochs))
+      }
+    ),
+    error = function(e) monitor$close() # end the progress line before the message
   )
   monitor$close()
   monitor$rethrow(call)
