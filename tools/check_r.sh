@@ -15,7 +15,6 @@ export LRTIERS_PYTHON=${LRTIERS_PYTHON:-$ROOT/.venv/bin/python}
 export RETICULATE_PYTHON=${RETICULATE_PYTHON:-$LRTIERS_PYTHON}
 # Tests must not skip for want of Python here: the skip helper errors instead.
 export LRTIERS_TESTS_REQUIRE_PYTHON=1
-export _R_CHECK_FORCE_SUGGESTS_=false
 export _R_CHECK_SYSTEM_CLOCK_=0   # no network to verify the time
 export _R_CHECK_CRAN_INCOMING_=false
 export PYTHONDONTWRITEBYTECODE=1
@@ -27,9 +26,26 @@ fi
 # --- 1. the Python core, bundled into the package (inst/python is git-ignored) ----
 bash tools/stage_core.sh
 
-# --- 2. build and check in a scratch directory -------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/lrtiers-check.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+
+# --- 2. man/ and NAMESPACE are what roxygen2 makes of R/ (when roxygen2 is here) ----
+if Rscript -e 'quit(status = !requireNamespace("roxygen2", quietly = TRUE))' >/dev/null 2>&1; then
+  mkdir -p "$work/docs"
+  cp -r DESCRIPTION NAMESPACE R man data "$work/docs/"
+  (cd "$work/docs" && Rscript -e 'suppressMessages(roxygen2::roxygenise(roclets = c("rd", "namespace")))') \
+    > "$work/roxygen.log" 2>&1 || { cat "$work/roxygen.log" >&2; exit 1; }
+  if ! diff -r man "$work/docs/man" >/dev/null || ! diff NAMESPACE "$work/docs/NAMESPACE" >/dev/null; then
+    diff -r man "$work/docs/man" >&2 || true
+    echo "check_r: man/ or NAMESPACE is stale: run Rscript -e 'roxygen2::roxygenise()'" >&2
+    exit 1
+  fi
+  log "man/ and NAMESPACE match the roxygen comments"
+else
+  log "roxygen2 not installed: not checking that man/ matches the roxygen comments"
+fi
+
+# --- 3. build and check in a scratch directory -------------------------------------
 version=$(sed -n 's/^Version:[[:space:]]*//p' DESCRIPTION)
 log "R CMD build (vignettes rendered)"
 (cd "$work" && R CMD build "$ROOT") > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
@@ -75,7 +91,7 @@ if [ "$status" != 0 ]; then
   exit "$status"
 fi
 
-# --- 3. install what was checked -----------------------------------------------------
+# --- 4. install what was checked -----------------------------------------------------
 log "R CMD INSTALL $(basename "$tarball")"
 R CMD INSTALL "$tarball" > "$work/install.log" 2>&1 || { cat "$work/install.log" >&2; exit 1; }
 log "ok: $summary"
