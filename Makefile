@@ -6,7 +6,7 @@ PY := $(CURDIR)/$(VENV)/bin/python
 export LRTIERS_PYTHON := $(PY)
 export RETICULATE_PYTHON := $(PY)
 
-.PHONY: setup demo test test-python test-r check-r bench lint clean
+.PHONY: setup demo test test-python test-r test-parity bench lint clean
 
 setup:
 	@bash tools/setup.sh
@@ -15,7 +15,7 @@ demo: setup
 	$(PY) -m lrtiers.demo
 	@if [ -f DESCRIPTION ]; then Rscript inst/demo/crop_yields.R; fi
 
-test: setup test-python test-r
+test: setup test-python test-r test-parity
 
 test-python:
 	$(VENV)/bin/ruff check python tests
@@ -23,6 +23,10 @@ test-python:
 
 test-r:
 	@if [ -f DESCRIPTION ]; then bash tools/check_r.sh; else echo "no R package yet"; fi
+
+# R = Python bit for bit (rpy2-embedded R and Rscript); needs the R package test-r installed
+test-parity:
+	$(PY) -m pytest -q tests/parity
 
 bench: setup
 	$(PY) -m lrtiers.bench

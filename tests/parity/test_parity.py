@@ -83,8 +83,10 @@ def test_grid_rscript(rscript_env, tmp_path):
 
 
 def test_a_perturbed_input_fails_the_comparison(rscript_env, tmp_path):
-    """The suite can fail: R fits data one ulp away from Python's, every cell must differ."""
+    """The suite can fail: R fits data one ulp away from Python's. Not every cell feels one
+    ulp (pure Python shows the same 3 of 12 here), so at least one must differ."""
     grid, python = write_grid(tmp_path, perturb=True, limit=12)
     subprocess.run(["Rscript", str(HERE / "r_side.R"), str(tmp_path)], env=rscript_env, check=True)
     failures = compare(tmp_path, grid, python)
-    assert len(failures) == len(grid), report(failures, len(grid))
+    assert failures, "a one-ulp change to x went unnoticed by every grid cell"
+    assert all("differs" in failure for failure in failures)
