@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +58,6 @@ class Row:
     target: str = ""
     target_ok: bool | None = None
     note: str = ""
-    seconds: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -70,12 +69,6 @@ def regression_data(n: int, p: int, seed: int = 0):
     x = rng.standard_normal((n, p))
     y = x @ rng.standard_normal(p) + 1.0 + 0.1 * rng.standard_normal(n)
     return x, y
-
-
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 # ------------------------------------------------------------------ 1. full batch
@@ -216,11 +209,8 @@ def bench_minibatch(sizes: Sizes) -> list[Row]:
 # ------------------------------------------------------------------ 3. closed form
 
 
-def time_to_optimum(x, y) -> tuple[float, int]:
+def time_to_optimum(x, y, optimum: float) -> tuple[float, int]:
     """lr_fit(lr='auto', standardize=True) until the loss is within 1e-8 of the optimum."""
-    design = np.column_stack([np.ones(len(x)), x])
-    coef = np.linalg.lstsq(design, y, rcond=None)[0]
-    optimum = float(np.mean((design @ coef - y) ** 2))
     start = time.perf_counter()
     fit = lr_fit(
         x,
@@ -241,43 +231,30 @@ def bench_closed_form(sizes: Sizes) -> list[Row]:
     from sklearn.linear_model import LinearRegression, SGDRegressor
 
     x, y = regression_data(sizes.full_n, sizes.full_p, seed=2)
-    ours, lstsq, linreg, sgd = [], [], [], []
-    sgd_gap = []
     design = np.column_stack([np.ones(len(x)), x])
+    coef = np.linalg.lstsq(design, y, rcond=None)[0]
+    optimum = float(np.mean((design @ coef - y) ** 2))
+    anchors = {
+        "NumPy lstsq": lambda: np.linalg.lstsq(design, y, rcond=None),
+        "scikit-learn LinearRegression": lambda: LinearRegression().fit(x, y),
+        "scikit-learn SGDRegressor": lambda: SGDRegressor(random_state=0).fit(x, y),
+    }
+    ratios = {name: [] for name in anchors}
+    sgd_gap = []
     for _ in range(max(1, sizes.repeats // 2)):
-        seconds, epochs = time_to_optimum(x, y)
-        ours.append(seconds)
-        lstsq.append(timed(lambda: np.linalg.lstsq(design, y, rcond=None)))
-        linreg.append(timed(lambda: LinearRegression().fit(x, y)))
-        model = SGDRegressor(random_state=0)
-        sgd.append(timed(lambda model=model: model.fit(x, y)))
-        coef = np.linalg.lstsq(design, y, rcond=None)[0]
-        optimum = np.mean((design @ coef - y) ** 2)
+        ours, epochs = time_to_optimum(x, y, optimum)
+        for name, anchor in anchors.items():  # interleaved with ours, one each per repeat
+            start = time.perf_counter()
+            model = anchor()
+            ratios[name].append(ours / (time.perf_counter() - start))
         sgd_gap.append((np.mean((model.predict(x) - y) ** 2) - optimum) / optimum)
-    note = f"lr_fit took {epochs} epochs"
+    notes = {name: f"lr_fit took {epochs} epochs" for name in anchors}
+    notes["scikit-learn SGDRegressor"] = (
+        f"SGDRegressor stops at a relative loss gap of {statistics.median(sgd_gap):.1e}"
+    )
     return [
-        Row(
-            "closed form",
-            "lr_fit / NumPy lstsq",
-            [a / b for a, b in zip(ours, lstsq, strict=True)],
-            "np.linalg.lstsq (Python)",
-            note=note,
-            seconds=ours,
-        ),
-        Row(
-            "closed form",
-            "lr_fit / scikit-learn LinearRegression",
-            [a / b for a, b in zip(ours, linreg, strict=True)],
-            "LinearRegression (Python)",
-            note=note,
-        ),
-        Row(
-            "closed form",
-            "lr_fit / scikit-learn SGDRegressor",
-            [a / b for a, b in zip(ours, sgd, strict=True)],
-            "SGDRegressor defaults (Python)",
-            note=f"SGDRegressor stops at a relative loss gap of {statistics.median(sgd_gap):.1e}",
-        ),
+        Row("closed form", f"lr_fit / {name}", values, f"{name} (Python)", note=notes[name])
+        for name, values in ratios.items()
     ]
 
 

@@ -40,8 +40,7 @@ class Reference:
         if scale is not None:
             gram = gram * np.outer(scale, scale)
             mean = shift + scale * mean
-        norms = np.sqrt(np.diag(gram))
-        norms[norms == 0] = 1.0
+        norms = _column_norms(gram)
         inv = np.linalg.pinv(gram / np.outer(norms, norms), hermitian=True) / np.outer(norms, norms)
         if not self.intercept:
             return inv
@@ -60,6 +59,14 @@ class Reference:
     def lr_max(self) -> float:
         """The largest stable step 2/L for full-batch gradient descent."""
         return 2.0 / self.lipschitz
+
+
+def _column_norms(gram: np.ndarray) -> np.ndarray:
+    """Column norms from a Gram matrix (zeros as 1), to scale it before solving: the Gram
+    matrix squares X's condition number."""
+    norms = np.sqrt(np.diag(gram))
+    norms[norms == 0] = 1.0
+    return norms
 
 
 def _top_eigenvalue(matrix: np.ndarray) -> float:
@@ -85,8 +92,7 @@ def least_squares(x: np.ndarray, y: np.ndarray, intercept: bool) -> Reference:
         gram += xc.T @ xc
         cross += xc.T @ (y[rows].astype(np.float64) - y_mean)
     # Scale columns to unit norm before solving: the Gram matrix squares X's condition.
-    scale = np.sqrt(np.diag(gram))
-    scale[scale == 0] = 1.0
+    scale = _column_norms(gram)
     coef = np.linalg.lstsq(gram / np.outer(scale, scale), cross / scale[:, None], rcond=None)[0]
     weight = (coef / scale[:, None]).T
     bias = y_mean - weight @ x_mean if intercept else np.zeros(q)
