@@ -100,6 +100,7 @@ compare_settings <- function(values, names, call) {
 
 compare_bridge <- function(x, y, tiers, settings, feature_names, target_names, call) {
   module <- core()
+  warn_unshielded_torch()
   args <- c(
     list(x, y), settings,
     list(feature_names = as.list(feature_names), target_names = as.list(target_names))

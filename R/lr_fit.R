@@ -488,6 +488,7 @@ fit_bridge <- function(x, y, settings, feature_names, target_names, progress, ca
     )
   }
   module <- core()
+  warn_unshielded_torch()
   epochs <- settings$epochs %||% lr_defaults()$defaults$epochs
   monitor <- new_monitor(epochs, progress, callback)
   on.exit(monitor$close(), add = TRUE)

@@ -23,8 +23,12 @@ DEFAULT_ENVNAME <- "r-lrtiers"
   if (reticulate::py_available(initialize = FALSE)) {
     # Python is already running (another package, or R embedded in Python): import
     # on first use from core(), never here, so that library(lrtiers) cannot fail.
+    shield_torch_on_init()
     return(invisible())
   }
+  # Whoever starts Python later (a fit, or the user's own reticulate::import("torch")),
+  # torch then loads with its own BLAS.
+  setHook("reticulate.onPyInit", shield_torch_on_init)
   lrtiers_py <<- reticulate::import(
     "lrtiers",
     convert = FALSE,
@@ -182,7 +186,7 @@ python_prepare <- function() {
       ))
     }
   }
-  import_torch_shielded()
+  shield_torch()
   if (!reticulate::py_module_available("lrtiers")) {
     missing <- python_missing_modules()
     if (length(missing)) {
@@ -196,41 +200,106 @@ python_prepare <- function() {
   invisible(TRUE)
 }
 
-#' Import torch so that it keeps its own BLAS inside an R process
+#' Make torch keep its own BLAS inside an R process, whoever imports it
 #'
 #' libtorch_cpu exports the BLAS symbols of the MKL it carries (`dgemm_`, ...);
 #' R has already loaded its own BLAS (libblas.so.3) into the global symbol
 #' scope, so torch's calls to `dgemm_` would bind to R's BLAS instead: the
-#' results differ from Python's in the last bits (seen in tests/parity). Loading
-#' torch with RTLD_DEEPBIND makes it bind to its own symbols first, as in a
-#' Python process. Linux only; a no-op when torch is already imported. Turn it
-#' off with `options(lrtiers.deepbind = FALSE)` or LRTIERS_DEEPBIND=0.
+#' results differ from Python's in the last bits (seen in tests/parity).
+#' Loading torch with RTLD_DEEPBIND makes it bind to its own symbols first, as
+#' in a Python process. Rather than import torch early, this installs an import
+#' hook (a `sys.meta_path` finder) that adds RTLD_DEEPBIND while torch itself
+#' loads, so `reticulate::import("torch")` in the user's own code, before any
+#' fit, is covered too. It runs when Python starts (reticulate's
+#' "reticulate.onPyInit" hook, set in `.onLoad()`) and again before the core is
+#' imported. Linux only. Turn it off with `options(lrtiers.deepbind = FALSE)`
+#' or LRTIERS_DEEPBIND=0.
+#' @return The state of torch: `"shielded"` (imported through the hook),
+#'   `"pending"` (not imported yet; the hook will shield it), `"unshielded"`
+#'   (imported before the hook was in place, with a BLAS in the global symbol
+#'   scope), `"unexposed"` (imported before, but no BLAS is in the global scope:
+#'   R embedded in Python through rpy2 loads its libraries locally), or `"off"`.
 #' @noRd
-import_torch_shielded <- function() {
+shield_torch <- function() {
   if (!isTRUE(getOption("lrtiers.deepbind", TRUE)) ||
     identical(Sys.getenv("LRTIERS_DEEPBIND"), "0") ||
     !identical(Sys.info()[["sysname"]], "Linux")) {
-    return(invisible(FALSE))
+    return("off")
   }
-  result <- reticulate::py_run_string(paste(
-    "def _lrtiers_import_torch():",
-    "    import importlib.util, os, sys",
-    "    if 'torch' in sys.modules or not hasattr(os, 'RTLD_DEEPBIND'):",
-    "        return False",
-    "    if importlib.util.find_spec('torch') is None:",
-    "        return False",
-    "    flags = sys.getdlopenflags()",
-    "    sys.setdlopenflags(flags | os.RTLD_DEEPBIND)",
-    "    try:",
-    "        import torch  # noqa: F401",
-    "    finally:",
-    "        sys.setdlopenflags(flags)",
-    "    return True",
-    "shielded = _lrtiers_import_torch()",
-    sep = "\n"
-  ), local = TRUE, convert = TRUE)
-  if (isTRUE(result$shielded)) .state$torch_shielded <- TRUE
-  invisible(isTRUE(result$shielded))
+  result <- reticulate::py_run_string(TORCH_SHIELD_PY, local = TRUE, convert = TRUE)
+  result$state
+}
+
+TORCH_SHIELD_PY <- paste(
+  "def _lrtiers_shield_torch():",
+  "    import importlib.abc, importlib.machinery, os, sys",
+  "    if not hasattr(os, 'RTLD_DEEPBIND'):",
+  "        return 'off'",
+  "    class TorchShield(importlib.abc.MetaPathFinder):",
+  "        lrtiers_torch_shield = True",
+  "        shielded = False",
+  "        def find_spec(self, name, path=None, target=None):",
+  "            if name != 'torch':",
+  "                return None",
+  "            spec = importlib.machinery.PathFinder.find_spec(name, path)",
+  "            if spec is not None and spec.loader is not None:",
+  "                spec.loader = DeepBindLoader(spec.loader, self)",
+  "            return spec",
+  "    class DeepBindLoader(importlib.abc.Loader):",
+  "        def __init__(self, loader, shield):",
+  "            self.loader, self.shield = loader, shield",
+  "        def create_module(self, spec):",
+  "            return self.loader.create_module(spec)",
+  "        def exec_module(self, module):",
+  "            flags = sys.getdlopenflags()",
+  "            sys.setdlopenflags(flags | os.RTLD_DEEPBIND)",
+  "            try:",
+  "                self.loader.exec_module(module)",
+  "                self.shield.shielded = True",
+  "            finally:",
+  "                sys.setdlopenflags(flags)",
+  "    shield = next((f for f in sys.meta_path if getattr(f, 'lrtiers_torch_shield', False)), None)",
+  "    if shield is not None and shield.shielded:",
+  "        return 'shielded'",
+  "    if 'torch' in sys.modules:",
+  "        import ctypes  # a BLAS in the global scope is what torch could bind to",
+  "        return 'unshielded' if hasattr(ctypes.CDLL(None), 'dgemm_') else 'unexposed'",
+  "    if shield is None:",
+  "        sys.meta_path.insert(0, TorchShield())",
+  "    return 'pending'",
+  "state = _lrtiers_shield_torch()",
+  sep = "\n"
+)
+
+#' Runs when Python starts in this R session (reticulate's onPyInit hook)
+#' @noRd
+shield_torch_on_init <- function() {
+  tryCatch(shield_torch(), error = function(e) NULL)
+  invisible()
+}
+
+#' Warn, once a session, when torch arrived before the shield could be set
+#'
+#' Then torch's BLAS calls may bind to R's BLAS, and fits may differ from
+#' Python's in the last bits: the guarantee of the parity tests does not hold.
+#' @noRd
+warn_unshielded_torch <- function() {
+  # Once torch is imported its state is final: ask Python only until then.
+  if (is.null(.state$torch_state) || identical(.state$torch_state, "pending")) {
+    .state$torch_state <- shield_torch()
+  }
+  if (isTRUE(.state$unshielded_warned) || !identical(.state$torch_state, "unshielded")) {
+    return(invisible())
+  }
+  .state$unshielded_warned <- TRUE
+  warning(lrtiers_condition(
+    c(
+      "torch was imported into this R session before lrtiers was loaded, so its BLAS calls may bind to R's BLAS:",
+      "fits may differ from the same fit in Python in the last bits.",
+      "For bitwise-identical results, call library(lrtiers) before anything imports torch (see lr_doctor())."
+    ),
+    class = "lrtiers_blas_warning", call = NULL, type = "warning"
+  ))
 }
 
 #' The directory holding the copy of the Python core bundled with this package
@@ -407,17 +476,18 @@ print.lrtiers_install_plan <- function(x, ...) {
 #' @return A list of class `lrtiers_doctor`: `python` (path), `source` (why
 #'   that Python), `versions` (a named character vector: R package, core,
 #'   Python, torch, NumPy, pandas, threadpoolctl, reticulate; `NA` when
-#'   missing), `core_path`, `torch_shielded` (whether lrtiers imported torch
-#'   so that it keeps its own BLAS rather than R's, see Details), `missing`
+#'   missing), `core_path`, `torch_shielded` (whether torch keeps its own BLAS
+#'   rather than bind to R's, see Details), `missing`
 #'   (what is missing) and `fix` (commands that fix it), `ok` (`TRUE` when
 #'   [lr_fit()] can run).
 #' @details
 #' In an R process R's own BLAS is already loaded when torch arrives, and
 #' torch's calls to BLAS functions would bind to it instead of the MKL torch
 #' carries, changing the last bits of some results compared with Python.
-#' lrtiers therefore imports torch itself, with `RTLD_DEEPBIND` (Linux), before
-#' anything else does. Import lrtiers' Python first (any fit, or [lr_core()])
-#' if you also use torch directly through reticulate.
+#' lrtiers therefore makes torch load with `RTLD_DEEPBIND` (Linux) whenever it
+#' is imported after `library(lrtiers)`, by a fit or by your own
+#' `reticulate::import("torch")`. If torch was imported before lrtiers was
+#' loaded, the first fit warns (class `lrtiers_blas_warning`).
 #' @export
 #' @examples
 #' \donttest{
@@ -485,7 +555,7 @@ lr_doctor <- function() {
       out$versions[["lrtiers_core"]] <-
         reticulate::py_to_r(reticulate::py_get_attr(module, "__version__"))
       out$core_path <- core_path(module)
-      out$torch_shielded <- isTRUE(.state$torch_shielded)
+      out$torch_shielded <- shield_torch() %in% c("shielded", "unexposed")
     }
   }
   out$ok <- !length(out$missing) && !is.na(out$versions[["lrtiers_core"]])
@@ -507,9 +577,9 @@ print.lrtiers_doctor <- function(x, ...) {
   if (!is.na(x$core_path)) cat(sprintf("  %-14s %s\n", "core from", x$core_path))
   if (!is.na(x$torch_shielded)) {
     cat(sprintf("  %-14s %s\n", "torch BLAS", if (x$torch_shielded) {
-      "its own (torch imported by lrtiers with RTLD_DEEPBIND)"
+      "its own (loaded with RTLD_DEEPBIND, or no other BLAS in the global scope)"
     } else {
-      "torch was imported before lrtiers: in an R process its BLAS calls may bind to R's BLAS"
+      "torch was imported before lrtiers was loaded: its BLAS calls may bind to R's BLAS"
     }))
   }
   if (length(x$missing)) cat("Missing:", paste(x$missing, collapse = ", "), "\n")

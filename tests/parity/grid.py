@@ -76,6 +76,12 @@ def fit_values(fit) -> dict[str, np.ndarray]:
     return out
 
 
+def write_matrix(path, values) -> None:
+    """Raw little-endian float64, column by column: R reads it back with readBin() exactly."""
+    values = np.asarray(values, dtype="<f8")
+    values.reshape(len(values), -1).T.tofile(path)
+
+
 def first_difference(python: dict, r: dict) -> str | None:
     """None when every value has the same float64 bits; else where and what differs."""
     if python.keys() != r.keys():

@@ -29,7 +29,123 @@ parity_run_grid <- function(dir) {
   }
 }
 
-if (!interactive() && length(commandArgs(trailingOnly = TRUE)) == 1L &&
+# The same data as an R user may hold it: each layout must give the matrix's bits.
+parity_layouts <- function(x, y) {
+  colnames(x) <- paste0("x", seq_len(ncol(x)))
+  y <- as.matrix(y)
+  colnames(y) <- if (ncol(y) == 1L) "y" else paste0("y", seq_len(ncol(y)))
+  frame <- as.data.frame(x)
+  with_integer <- frame
+  with_integer$x1 <- as.integer(frame$x1) # whole numbers, stored as R integers
+  stopifnot(identical(as.double(with_integer$x1), frame$x1))
+  response <- if (ncol(y) == 1L) y[, 1] else y
+  list(
+    matrix = list(x = x, y = response),
+    data.frame = list(x = frame, y = as.data.frame(y)),
+    integer = list(x = with_integer, y = response),
+    formula = list(data = cbind(with_integer, as.data.frame(y)), outputs = colnames(y))
+  )
+}
+
+parity_fit_layout <- function(layout, settings, out_path) {
+  if (is.null(layout$data)) {
+    return(parity_fit(layout$x, layout$y, settings, out_path))
+  }
+  lhs <- if (length(layout$outputs) == 1L) "y" else
+    sprintf("cbind(%s)", paste(layout$outputs, collapse = ", "))
+  rhs <- paste(setdiff(names(layout$data), layout$outputs), collapse = " + ")
+  if (!isTRUE(settings$intercept)) rhs <- paste(rhs, "- 1") # as lm() users drop it
+  settings$intercept <- NULL
+  args <- c(list(formula = stats::as.formula(paste(lhs, "~", rhs)), data = layout$data), settings)
+  fit <- do.call(lrtiers::lr_fit, args)
+  lrtiers::lr_save(fit, out_path)
+  invisible(fit)
+}
+
+parity_run_layouts <- function(dir) {
+  cells <- jsonlite::fromJSON(file.path(dir, "cells.json"), simplifyVector = FALSE)
+  for (i in seq_along(cells)) {
+    cell <- cells[[i]]
+    x <- parity_read_matrix(file.path(dir, cell$x_file), cell$n)
+    y <- parity_read_matrix(file.path(dir, cell$y_file), cell$n)
+    layouts <- parity_layouts(x, y)
+    for (name in names(layouts)) {
+      out <- file.path(dir, sprintf("r_%04d_%s.json", i - 1L, name))
+      parity_fit_layout(layouts[[name]], cell$settings, out)
+    }
+  }
+}
+
+# Threads: this R session starts with other thread settings than the Python test (one
+# OpenMP thread, torch told to use one); fits that name `threads`, or take the default,
+# must still give Python's bits, and leave the session's own setting as it was.
+parity_run_threads <- function(dir) {
+  torch <- reticulate::import("torch")
+  torch$set_num_threads(1L)
+  cells <- jsonlite::fromJSON(file.path(dir, "cells.json"), simplifyVector = FALSE)
+  for (i in seq_along(cells)) {
+    cell <- cells[[i]]
+    x <- parity_read_matrix(file.path(dir, cell$x_file), cell$n)
+    y <- parity_read_matrix(file.path(dir, cell$y_file), cell$n)[, 1]
+    parity_fit(x, y, cell$settings, file.path(dir, sprintf("r_%04d.json", i - 1L)))
+  }
+  writeLines(
+    c(as.character(torch$get_num_threads()), Sys.getenv("OMP_NUM_THREADS")),
+    file.path(dir, "r_threads_after.txt")
+  )
+}
+
+# Seed 000 (rTorch) as its tutorial writes it, with raw reticulate calls: np$array(dtype = ),
+# torch$from_numpy, torch$manual_seed, torch$nn$Linear, torch$optim$SGD and a shuffling
+# DataLoader. Weight and bias leave as raw float64, to be held against Python's
+# lr_fit(tier = "dataloader").
+parity_run_tutorial <- function(dir) {
+  specs <- jsonlite::fromJSON(file.path(dir, "tutorial.json"), simplifyVector = FALSE)
+  torch <- reticulate::import("torch")
+  np <- reticulate::import("numpy", convert = FALSE)
+  nn <- torch$nn
+  for (i in seq_along(specs)) {
+    spec <- specs[[i]]
+    x <- parity_read_matrix(file.path(dir, spec$x_file), spec$n)
+    y <- parity_read_matrix(file.path(dir, spec$y_file), spec$n)
+    torch$set_default_dtype(if (spec$dtype == "float32") torch$float32 else torch$float64)
+    torch$set_num_threads(as.integer(spec$threads))
+
+    inputs <- torch$from_numpy(np$array(x, dtype = spec$dtype))
+    targets <- torch$from_numpy(np$array(y, dtype = spec$dtype))
+    torch$manual_seed(as.integer(spec$seed))
+    model <- nn$Linear(ncol(x), ncol(y))
+    train_ds <- torch$utils$data$TensorDataset(inputs, targets)
+    train_dl <- torch$utils$data$DataLoader(train_ds, as.integer(spec$batch_size),
+      shuffle = TRUE)
+    opt <- torch$optim$SGD(model$parameters(), lr = spec$lr)
+    loss_fn <- nn$functional$mse_loss
+    for (epoch in seq_len(spec$epochs)) {
+      for (xy in reticulate::iterate(train_dl)) {
+        pred <- model(xy[[1]])
+        loss <- loss_fn(pred, xy[[2]])
+        loss$backward()
+        opt$step()
+        opt$zero_grad()
+      }
+    }
+    weight <- model$weight$detach()$double()$numpy() # q x p
+    bias <- model$bias$detach()$double()$numpy()
+    writeBin(c(as.vector(t(weight)), as.vector(bias)),
+      file.path(dir, sprintf("r_tutorial_%d.bin", i - 1L)), endian = "little"
+    )
+  }
+}
+
+if (!interactive() && length(commandArgs(trailingOnly = TRUE)) >= 1L &&
     identical(Sys.getenv("LRTIERS_PARITY_SOURCED"), "")) {
-  parity_run_grid(commandArgs(trailingOnly = TRUE)[[1]])
+  args <- commandArgs(trailingOnly = TRUE)
+  run <- switch(if (length(args) == 2L) args[[2]] else "grid",
+    grid = parity_run_grid,
+    layouts = parity_run_layouts,
+    threads = parity_run_threads,
+    tutorial = parity_run_tutorial,
+    stop("unknown parity run: ", args[[2]])
+  )
+  run(args[[1]])
 }

@@ -7,7 +7,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from grid import cell_name, cells, first_difference, fit_values, parity_data
+from grid import cell_name, cells, first_difference, fit_values, parity_data, write_matrix
 
 import lrtiers
 
@@ -23,9 +23,8 @@ def write_grid(directory, perturb: bool = False, limit: int | None = None):
         if perturb:  # one ulp in one value: R must then disagree with Python
             x = x.copy()
             x[3, 1] = np.nextafter(x[3, 1], np.inf)
-        for name, arr in (("x", x), ("y", y.reshape(len(y), -1))):
-            path = directory / f"{name}{q}.bin"
-            np.asfortranarray(arr, dtype="<f8").T.tofile(path)  # column-major
+        write_matrix(directory / f"x{q}.bin", x)
+        write_matrix(directory / f"y{q}.bin", y)
         datasets[q] = parity_data(q)
     grid = list(cells())[:limit]
     (directory / "cells.json").write_text(

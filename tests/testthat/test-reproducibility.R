@@ -128,3 +128,49 @@ test_that("R equals a separate Python process bit for bit (torch keeps its own B
     expect_same_bits(mine, theirs)
   }
 })
+
+test_that("torch imported by the user after library(lrtiers) still keeps its own BLAS", {
+  skip_if_no_python()
+  fit_code <- c(
+    "set.seed(11); x <- matrix(rnorm(20000 * 20), ncol = 20); y <- drop(x %*% rnorm(20))",
+    "fit <- lr_fit(x, y, tier = 'module', epochs = 2, seed = 1, threads = 1)",
+    "cat('coef:', sprintf('%a', coef(fit)), '\\n')"
+  )
+  after <- run_rscript(c(
+    "library(lrtiers)",
+    "torch <- reticulate::import('torch')  # rTorch style, before any fit",
+    fit_code,
+    "cat('shielded:', lr_doctor()$torch_shielded, '\\n')"
+  ))
+  out <- paste(after$output, collapse = "\n")
+  expect_equal(after$status, 0L, info = out)
+  expect_match(out, "shielded: TRUE")
+  expect_false(grepl("Warning", out), info = out)
+  set.seed(11)
+  x <- matrix(rnorm(20000 * 20), ncol = 20)
+  y <- drop(x %*% rnorm(20))
+  here <- lr_fit(x, y, tier = "module", epochs = 2, seed = 1, threads = 1)
+  expect_match(out, paste("coef:", paste(sprintf("%a", coef(here)), collapse = " ")),
+    fixed = TRUE
+  )
+})
+
+test_that("torch imported before library(lrtiers) makes the first fit warn, once", {
+  skip_if_no_python()
+  res <- run_rscript(c(
+    "torch <- reticulate::import('torch')",
+    "library(lrtiers)",
+    "fit_once <- function() withCallingHandlers(",
+    "  lr_fit(mpg ~ wt, data = mtcars, epochs = 2, seed = 1),",
+    "  lrtiers_blas_warning = function(w) {",
+    "    cat('warned:', conditionMessage(w), '\\n'); invokeRestart('muffleWarning')",
+    "  })",
+    "invisible(fit_once()); invisible(fit_once())",
+    "cat('shielded:', lr_doctor()$torch_shielded, '\\n')"
+  ), env = sprintf("RETICULATE_PYTHON=%s", reticulate::py_config()$python))
+  out <- paste(res$output, collapse = "\n")
+  expect_equal(res$status, 0L, info = out)
+  expect_equal(sum(grepl("^warned:", res$output)), 1L, info = out)
+  expect_match(out, "library(lrtiers) before anything imports torch", fixed = TRUE)
+  expect_match(out, "shielded: FALSE")
+})
