@@ -58,6 +58,7 @@ class Row:
     target: str = ""
     target_ok: bool | None = None
     note: str = ""
+    unit: str = ""  # "" for a ratio; "ms" for the one absolute time the issue asks for
 
     @property
     def median(self) -> float:
@@ -298,37 +299,40 @@ def bench_memory(sizes: Sizes) -> list[Row]:
 
 
 def bench_r(sizes: Sizes) -> list[Row]:
+    """Rows from tools/bench.R, run in its own R process on the closed-form section's data."""
     script = Path(__file__).resolve().parents[2] / "tools" / "bench.R"
     if not script.exists() or shutil.which("Rscript") is None:
         return [Row("R", "not run", [float("nan")], "", note="Rscript or tools/bench.R missing")]
+    x, y = regression_data(sizes.full_n, sizes.full_p, seed=2)
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "r.json"
+        tmp = Path(tmp)
+        x.T.astype("<f8").tofile(tmp / "x.bin")  # column by column, as R reads it
+        y.astype("<f8").tofile(tmp / "y.bin")
+        (tmp / "dims.json").write_text(json.dumps({"n": len(x), "p": x.shape[1]}))
+        del x, y
+        out = tmp / "r.json"
+        env = dict(os.environ)
+        env.setdefault("LRTIERS_PYTHON", sys.executable)
+        env.setdefault("RETICULATE_PYTHON", env["LRTIERS_PYTHON"])
         subprocess.run(
-            [
-                "Rscript",
-                str(script),
-                str(sizes.full_n),
-                str(sizes.full_p),
-                str(sizes.repeats),
-                str(out),
-            ],
+            ["Rscript", str(script), str(tmp), str(max(1, sizes.repeats // 2)), str(out)],
             check=True,
+            env=env,
         )
         got = json.loads(out.read_text())
-    rows = []
-    for row in got["rows"]:
-        rows.append(
-            Row(
-                row["section"],
-                row["what"],
-                row["ratio"],
-                row["anchor"],
-                row.get("target", ""),
-                row.get("target_ok"),
-                row.get("note", ""),
-            )
+    return [
+        Row(
+            row["section"],
+            row["what"],
+            [float(v) for v in np.atleast_1d(row["ratio"])],
+            row["anchor"],
+            row.get("target", ""),
+            row.get("target_ok"),
+            row.get("note", ""),
+            row.get("unit", ""),
         )
-    return rows
+        for row in got["rows"]
+    ]
 
 
 # ------------------------------------------------------------------ report
@@ -354,8 +358,9 @@ def markdown(rows: list[Row], header: str) -> str:
     ]
     for r in rows:
         finite = [v for v in r.ratio if v == v]
-        spread = f"{min(finite):.2f}-{max(finite):.2f}" if finite else ""
-        med = f"{r.median:.2f}" if finite else "n/a"
+        unit = f" {r.unit}" if r.unit else ""
+        spread = f"{min(finite):.2f}-{max(finite):.2f}{unit}" if finite else ""
+        med = f"{r.median:.2f}{unit}" if finite else "n/a"
         met = "" if r.target_ok is None else ("yes" if r.target_ok else "**no**")
         lines.append(
             f"| {r.section} | {r.what} | {med} | {spread} | {r.anchor} | {r.target} "
@@ -370,7 +375,7 @@ def chart(rows: list[Row], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    shown = [r for r in rows if r.ratio and r.median == r.median]
+    shown = [r for r in rows if r.ratio and r.median == r.median and not r.unit]
     fig, ax = plt.subplots(figsize=(9, 0.35 * len(shown) + 1.5))
     ax.barh(
         [f"{r.section}: {r.what}" for r in shown],

@@ -19,7 +19,7 @@ from .defaults import CONVERGENCE_RTOL, DEFAULTS, TIERS
 from .errors import StepSizeWarning
 from .inputs import XY, Settings, check_init, check_settings, new_seed, prepare_xy
 from .monitor import Monitor, TrainingData
-from .reference import Reference, least_squares, residual_ss
+from .reference import Reference, column_scale, least_squares, residual_ss
 from .result import LRFit
 from .tiers import Parameters, get_tier
 
@@ -204,12 +204,8 @@ def _standardize(train: XY, val: XY | None, settings: Settings):
     if not settings.standardize:
         return None, None
     x = train.x
-    if settings.intercept:
-        shift = x.mean(axis=0, dtype=np.float64)
-        scale = x.std(axis=0, dtype=np.float64)
-    else:  # without an intercept centring would change the model: scale only
-        shift = np.zeros(x.shape[1])
-        scale = np.sqrt(np.mean(np.square(x, dtype=np.float64), axis=0))
+    # Without an intercept centring would change the model: scale only.
+    shift, scale = column_scale(x, center=settings.intercept)
     constant = [name for name, s in zip(train.feature_names, scale, strict=True) if not s > 0]
     if constant:
         raise ValueError(

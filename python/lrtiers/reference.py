@@ -61,6 +61,23 @@ class Reference:
         return 2.0 / self.lipschitz
 
 
+def column_scale(x: np.ndarray, center: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(shift, scale) that standardise x's columns, in float64, in row chunks (no full-size
+    temporary): the mean and the population standard deviation, or, without centring, zero
+    and the root mean square."""
+    n, p = x.shape
+    shift = np.zeros(p)
+    if center:
+        for rows in _chunks(n):
+            shift += x[rows].sum(axis=0, dtype=np.float64)
+        shift /= n
+    squares = np.zeros(p)
+    for rows in _chunks(n):
+        deviation = x[rows].astype(np.float64) - shift
+        squares += np.einsum("ij,ij->j", deviation, deviation)
+    return shift, np.sqrt(squares / n)
+
+
 def _column_norms(gram: np.ndarray) -> np.ndarray:
     """Column norms from a Gram matrix (zeros as 1), to scale it before solving: the Gram
     matrix squares X's condition number."""
