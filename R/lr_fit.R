@@ -295,9 +295,8 @@ mold_formula <- function(formula, data, call, env, intercept, user_call) {
   }
   y <- as_response(y, "the response", user_call)
   if (!is.matrix(y)) names(y) <- NULL
-  x <- stats::model.matrix(terms, model)
+  x <- intercept_free_model_matrix(terms, model)
   contrasts <- attr(x, "contrasts")
-  x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
   if (ncol(x) == 0L) {
     abort(
       sprintf(
@@ -325,14 +324,31 @@ mold_formula <- function(formula, data, call, env, intercept, user_call) {
   )
 }
 
+#' model.matrix() without its "(Intercept)" column (the core adds the intercept)
+#'
+#' With numeric predictors only, the matrix is built without the column, which saves a
+#' copy of X (the column drop) on big data; with factors the intercept decides their
+#' coding, so the column is built and dropped.
+#' @noRd
+intercept_free_model_matrix <- function(terms, model, contrasts = NULL) {
+  classes <- attr(terms, "dataClasses")
+  classes <- classes[setdiff(names(classes), names(model)[attr(terms, "response")])]
+  if (attr(terms, "intercept") == 1L && length(classes) &&
+    all(classes == "numeric" | startsWith(classes, "nmatrix"))) {
+    attr(terms, "intercept") <- 0L
+    return(stats::model.matrix(terms, model))
+  }
+  x <- stats::model.matrix(terms, model, contrasts.arg = contrasts)
+  x[, colnames(x) != "(Intercept)", drop = FALSE]
+}
+
 #' Model matrix for new data from a formula fit's terms (predict, validation)
 #' @noRd
 new_model_matrix <- function(terms, xlevels, contrasts, newdata, na.action = stats::na.pass,
                              response = FALSE) {
   tt <- if (response) terms else stats::delete.response(terms)
   model <- stats::model.frame(tt, newdata, na.action = na.action, xlev = xlevels)
-  x <- stats::model.matrix(tt, model, contrasts.arg = contrasts)
-  x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
+  x <- intercept_free_model_matrix(tt, model, contrasts)
   storage.mode(x) <- "double"
   list(x = x, model = model)
 }
