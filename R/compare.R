@@ -113,7 +113,7 @@ compare_bridge <- function(x, y, tiers, settings, feature_names, target_names, c
     }
     args$tiers <- as.list(tiers)
   }
-  table <- with_core_conditions(do.call(module$lr_compare, args),
+  table <- with_core_conditions(py_call_with(module$lr_compare, args),
     call = call, what = function() "lr_compare()"
   )
   # column by column (reticulate 1.41 does not recognise pandas 3's DataFrame class)

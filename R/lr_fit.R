@@ -309,7 +309,7 @@ mold_formula <- function(formula, data, call, env, intercept, user_call) {
   }
   attr(x, "assign") <- NULL
   attr(x, "contrasts") <- NULL
-  storage.mode(x) <- "double"
+  x <- as_double(x)
   response_name <- deparse1(formula[[2L]])
   target_names <- if (is.matrix(y)) colnames(y) else response_name
   if (is.matrix(y) && is.null(target_names)) {
@@ -349,7 +349,7 @@ new_model_matrix <- function(terms, xlevels, contrasts, newdata, na.action = sta
   tt <- if (response) terms else stats::delete.response(terms)
   model <- stats::model.frame(tt, newdata, na.action = na.action, xlev = xlevels)
   x <- intercept_free_model_matrix(tt, model, contrasts)
-  storage.mode(x) <- "double"
+  x <- as_double(x)
   list(x = x, model = model)
 }
 
@@ -423,8 +423,15 @@ as_feature_matrix <- function(x, arg, call) {
     )
   }
   if (is.null(colnames(x))) colnames(x) <- paste0("x", seq_len(ncol(x)))
-  storage.mode(x) <- "double" # NA_integer_ must not reach Python as -2147483648
+  x <- as_double(x) # NA_integer_ must not reach Python as -2147483648
   check_missing(x, arg, call)
+  x
+}
+
+#' Double storage without a copy when it already is (storage.mode<- copies big data)
+#' @noRd
+as_double <- function(x) {
+  if (typeof(x) != "double") storage.mode(x) <- "double"
   x
 }
 
@@ -451,9 +458,9 @@ as_response <- function(y, arg, call) {
   if (is.matrix(y)) {
     if (is.null(colnames(y))) colnames(y) <- paste0("y", seq_len(ncol(y)))
   } else {
-    y <- as.vector(y)
+    if (!is.null(attributes(y))) y <- as.vector(y) # names, or a 1-d array
   }
-  storage.mode(y) <- "double"
+  y <- as_double(y)
   check_missing(y, arg, call)
   y
 }
@@ -515,7 +522,7 @@ fit_bridge <- function(x, y, settings, feature_names, target_names, progress, ca
   if (monitor$active) args$callback <- reticulate::r_to_py(monitor$callback, convert = TRUE)
   pyfit <- withCallingHandlers(
     with_core_conditions(
-      do.call(module$lr_fit, args),
+      py_call_with(module$lr_fit, args),
       call = call,
       what = function() {
         sprintf("the fit (at epoch %s of %d)", monitor$epoch_text(), as.integer(epochs))

@@ -409,7 +409,7 @@ prediction_matrix <- function(object, newdata, na.action) {
         length(features), ncol(x)), class = "lrtiers_argument_error")
     }
   }
-  storage.mode(x) <- "double"
+  x <- as_double(x)
   x
 }
 

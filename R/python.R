@@ -588,3 +588,18 @@ print.lrtiers_doctor <- function(x, ...) {
   if (x$ok) cat("Ready: lr_fit() can run.\n")
   invisible(x)
 }
+
+#' Call a Python function with a list of arguments, without copying them
+#'
+#' `do.call(f, args)` puts the values themselves into the call, and evaluating
+#' that call duplicates every vector in it: a 160 MB copy of a 1M x 20 matrix
+#' before reticulate even sees it. Binding the arguments to symbols avoids that.
+#' @noRd
+py_call_with <- function(fun, args) {
+  env <- new.env(parent = emptyenv())
+  symbols <- lapply(seq_along(args), function(i) as.name(paste0("arg", i)))
+  for (i in seq_along(args)) assign(paste0("arg", i), args[[i]], envir = env)
+  names(symbols) <- names(args)
+  assign("fun", fun, envir = env)
+  eval(as.call(c(list(as.name("fun")), symbols)), env)
+}

@@ -85,8 +85,11 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
         )
 
 
-def as_matrix(value: Any, name: str, dtype: str) -> tuple[np.ndarray, list[str] | None, int]:
-    """value -> (C-ordered owned (n, k) array of dtype, column names or None, original ndim)."""
+def as_matrix(
+    value: Any, name: str, dtype: str, copy: bool = True
+) -> tuple[np.ndarray, list[str] | None, int]:
+    """value -> (C-ordered owned (n, k) array of dtype, column names or None, original ndim).
+    With copy=False (read-only uses such as predict) the array may be a view in any order."""
     arr, names = _to_numeric_array(value, name)
     ndim = arr.ndim
     if ndim == 1:
@@ -98,7 +101,9 @@ def as_matrix(value: Any, name: str, dtype: str) -> tuple[np.ndarray, list[str] 
     if arr.shape[1] == 0:
         raise ValueError(f"{name} has no columns")
     # The one normalisation copy: C order, owned, writeable, the fit's dtype.
-    out = np.array(arr, dtype=dtype, order="C", copy=True)
+    out = (
+        np.array(arr, dtype=dtype, order="C", copy=True) if copy else arr.astype(dtype, copy=False)
+    )
     _check_finite(out, name)
     return out, names, ndim
 
@@ -153,7 +158,8 @@ def prepare_xy(
 
 
 def prepare_new_x(x: Any, feature_names: list[str], dtype: str = "float64") -> np.ndarray:
-    """New data for predict(): same columns as in training (by name for data frames)."""
+    """New data for predict(): same columns as in training (by name for data frames). Not
+    copied when it already has the dtype: predict() reads it in C-ordered row chunks."""
     if type(x).__module__.startswith("pandas") and hasattr(x, "columns"):
         by_name = {str(c): c for c in x.columns}
         missing = [n for n in feature_names if n not in by_name]
@@ -163,7 +169,7 @@ def prepare_new_x(x: Any, feature_names: list[str], dtype: str = "float64") -> n
             "x", len(feature_names)
         ):
             raise ValueError(f"x is missing column(s) used in the fit: {', '.join(missing)}")
-    arr, _, ndim = as_matrix(x, "x", dtype)
+    arr, _, ndim = as_matrix(x, "x", dtype, copy=False)
     p = len(feature_names)
     if ndim == 1 and p > 1 and arr.shape[0] == p:
         arr = arr.reshape(1, p)  # one new observation given as a vector

@@ -13,7 +13,8 @@ import numpy as np
 CHUNK_ROWS = 1 << 15
 
 
-def _chunks(n: int):
+def row_chunks(n: int):
+    """Row slices of CHUNK_ROWS rows: passes over X without full-size temporaries."""
     for start in range(0, n, CHUNK_ROWS):
         yield slice(start, min(start + CHUNK_ROWS, n))
 
@@ -68,11 +69,11 @@ def column_scale(x: np.ndarray, center: bool) -> tuple[np.ndarray, np.ndarray]:
     n, p = x.shape
     shift = np.zeros(p)
     if center:
-        for rows in _chunks(n):
+        for rows in row_chunks(n):
             shift += x[rows].sum(axis=0, dtype=np.float64)
         shift /= n
     squares = np.zeros(p)
-    for rows in _chunks(n):
+    for rows in row_chunks(n):
         deviation = x[rows].astype(np.float64) - shift
         squares += np.einsum("ij,ij->j", deviation, deviation)
     return shift, np.sqrt(squares / n)
@@ -97,14 +98,14 @@ def least_squares(x: np.ndarray, y: np.ndarray, intercept: bool) -> Reference:
     x_mean = np.zeros(p)
     y_mean = np.zeros(q)
     if intercept:
-        for rows in _chunks(n):
+        for rows in row_chunks(n):
             x_mean += x[rows].sum(axis=0, dtype=np.float64)
             y_mean += y[rows].sum(axis=0, dtype=np.float64)
         x_mean /= n
         y_mean /= n
     gram = np.zeros((p, p))
     cross = np.zeros((p, q))
-    for rows in _chunks(n):
+    for rows in row_chunks(n):
         xc = x[rows].astype(np.float64) - x_mean
         gram += xc.T @ xc
         cross += xc.T @ (y[rows].astype(np.float64) - y_mean)
@@ -133,7 +134,7 @@ def residual_ss(x: np.ndarray, y: np.ndarray, weight, bias) -> np.ndarray:
     weight = np.asarray(weight, dtype=np.float64)
     bias = np.asarray(bias, dtype=np.float64)
     sse = np.zeros(y.shape[1])
-    for rows in _chunks(x.shape[0]):
+    for rows in row_chunks(x.shape[0]):
         resid = x[rows].astype(np.float64) @ weight.T + bias - y[rows]
         sse += np.sum(resid * resid, axis=0)
     return sse

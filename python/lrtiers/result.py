@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .inputs import prepare_new_x
+from .reference import row_chunks
 
 FORMAT = "lrtiers-fit"
 FORMAT_VERSION = 1
@@ -57,7 +58,13 @@ class LRFit:
     def predict(self, x) -> np.ndarray:
         """Predictions for new x: (n,) when y was a vector, else (n, q)."""
         new_x = prepare_new_x(x, self.feature_names)
-        pred = new_x @ np.asarray(self.weight, dtype=np.float64).T + np.asarray(self.bias)
+        weight = np.asarray(self.weight, dtype=np.float64)
+        bias = np.asarray(self.bias, dtype=np.float64)
+        pred = np.empty((new_x.shape[0], weight.shape[0]))
+        # C-ordered row chunks: the same bits whatever the layout x arrives in (an R matrix
+        # is column-major), without a full-size copy of x.
+        for rows in row_chunks(new_x.shape[0]):
+            pred[rows] = np.ascontiguousarray(new_x[rows]) @ weight.T + bias
         return pred[:, 0] if self.y_ndim == 1 else pred
 
     @property

@@ -109,3 +109,24 @@ def test_defaults_are_the_signature():
     assert d["tiers"] == list(lrtiers.TIERS)
     for name, value in d["defaults"].items():
         assert sig.parameters[name].default == value
+
+
+def test_predict_gives_the_same_bits_in_every_layout_across_chunks():
+    """predict() reads x in C-ordered row chunks: an R (column-major) matrix, a C array and
+    a pandas frame give the same bits, over several chunks and a short last one."""
+    import pandas as pd
+
+    from lrtiers.reference import CHUNK_ROWS
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2 * CHUNK_ROWS + 7, 4))
+    y = x @ np.array([[1.0, -2.0, 0.5, 3.0], [0.1, 0.2, 0.3, 0.4]]).T
+    fit = lrtiers.lr_fit(x, y, epochs=2, seed=0)
+    c_order = fit.predict(x)
+    assert c_order.shape == (len(x), 2)
+    for layout in (np.asfortranarray(x), pd.DataFrame(x, columns=fit.feature_names)):
+        assert_same_bits(fit.predict(layout), c_order)
+    # and what x @ W.T + b gives on the whole matrix
+    assert_same_bits(x @ fit.weight.T + fit.bias, c_order)
+    with pytest.raises(ValueError, match="non-finite"):
+        fit.predict(np.where(np.arange(len(x))[:, None] == CHUNK_ROWS + 3, np.nan, x))
