@@ -62,16 +62,20 @@ class Reference:
         return 2.0 / self.lipschitz
 
 
+def column_means(a: np.ndarray) -> np.ndarray:
+    """Column means in float64, summed in row chunks."""
+    total = np.zeros(a.shape[1])
+    for rows in row_chunks(a.shape[0]):
+        total += a[rows].sum(axis=0, dtype=np.float64)
+    return total / a.shape[0]
+
+
 def column_scale(x: np.ndarray, center: bool) -> tuple[np.ndarray, np.ndarray]:
     """(shift, scale) that standardise x's columns, in float64, in row chunks (no full-size
     temporary): the mean and the population standard deviation, or, without centring, zero
     and the root mean square."""
     n, p = x.shape
-    shift = np.zeros(p)
-    if center:
-        for rows in row_chunks(n):
-            shift += x[rows].sum(axis=0, dtype=np.float64)
-        shift /= n
+    shift = column_means(x) if center else np.zeros(p)
     squares = np.zeros(p)
     for rows in row_chunks(n):
         deviation = x[rows].astype(np.float64) - shift
@@ -95,14 +99,8 @@ def least_squares(x: np.ndarray, y: np.ndarray, intercept: bool) -> Reference:
     """Solve min MSE(x @ W.T + b, y) in float64; L of the loss averaged over n*q elements."""
     n, p = x.shape
     q = y.shape[1]
-    x_mean = np.zeros(p)
-    y_mean = np.zeros(q)
-    if intercept:
-        for rows in row_chunks(n):
-            x_mean += x[rows].sum(axis=0, dtype=np.float64)
-            y_mean += y[rows].sum(axis=0, dtype=np.float64)
-        x_mean /= n
-        y_mean /= n
+    x_mean = column_means(x) if intercept else np.zeros(p)
+    y_mean = column_means(y) if intercept else np.zeros(q)
     gram = np.zeros((p, p))
     cross = np.zeros((p, q))
     for rows in row_chunks(n):
