@@ -10,23 +10,29 @@ parity_read_matrix <- function(path, nrow) {
   matrix(values, nrow = nrow)  # column-major, as an R user's matrix is
 }
 
-parity_fit <- function(x, y, settings, out_path) {
-  args <- c(list(x = x, y = y), settings)
+parity_fit <- function(args, out_path) {
   fit <- do.call(lrtiers::lr_fit, args)
   lrtiers::lr_save(fit, out_path)
   invisible(fit)
 }
 
-parity_run_grid <- function(dir) {
+# Calls fun(i, cell, x, y) for every cell of DIR/cells.json, with its data read back;
+# y is a vector when the cell says so.
+parity_each_cell <- function(dir, fun) {
   cells <- jsonlite::fromJSON(file.path(dir, "cells.json"), simplifyVector = FALSE)
   for (i in seq_along(cells)) {
     cell <- cells[[i]]
     x <- parity_read_matrix(file.path(dir, cell$x_file), cell$n)
     y <- parity_read_matrix(file.path(dir, cell$y_file), cell$n)
-    if (cell$y_vector) y <- y[, 1]
-    settings <- lapply(cell$settings, function(v) if (is.null(v)) NULL else v)
-    parity_fit(x, y, settings, file.path(dir, sprintf("r_%04d.json", i - 1L)))
+    if (isTRUE(cell$y_vector)) y <- y[, 1]
+    fun(i, cell, x, y)
   }
+}
+
+parity_run_grid <- function(dir) {
+  parity_each_cell(dir, function(i, cell, x, y) {
+    parity_fit(c(list(x = x, y = y), cell$settings), file.path(dir, sprintf("r_%04d.json", i - 1L)))
+  })
 }
 
 # The same data as an R user may hold it: each layout must give the matrix's bits.
@@ -49,31 +55,25 @@ parity_layouts <- function(x, y) {
 
 parity_fit_layout <- function(layout, settings, out_path) {
   if (is.null(layout$data)) {
-    return(parity_fit(layout$x, layout$y, settings, out_path))
+    return(parity_fit(c(list(x = layout$x, y = layout$y), settings), out_path))
   }
   lhs <- if (length(layout$outputs) == 1L) "y" else
     sprintf("cbind(%s)", paste(layout$outputs, collapse = ", "))
   rhs <- paste(setdiff(names(layout$data), layout$outputs), collapse = " + ")
   if (!isTRUE(settings$intercept)) rhs <- paste(rhs, "- 1") # as lm() users drop it
   settings$intercept <- NULL
-  args <- c(list(formula = stats::as.formula(paste(lhs, "~", rhs)), data = layout$data), settings)
-  fit <- do.call(lrtiers::lr_fit, args)
-  lrtiers::lr_save(fit, out_path)
-  invisible(fit)
+  formula <- stats::as.formula(paste(lhs, "~", rhs))
+  parity_fit(c(list(formula = formula, data = layout$data), settings), out_path)
 }
 
 parity_run_layouts <- function(dir) {
-  cells <- jsonlite::fromJSON(file.path(dir, "cells.json"), simplifyVector = FALSE)
-  for (i in seq_along(cells)) {
-    cell <- cells[[i]]
-    x <- parity_read_matrix(file.path(dir, cell$x_file), cell$n)
-    y <- parity_read_matrix(file.path(dir, cell$y_file), cell$n)
+  parity_each_cell(dir, function(i, cell, x, y) {
     layouts <- parity_layouts(x, y)
     for (name in names(layouts)) {
       out <- file.path(dir, sprintf("r_%04d_%s.json", i - 1L, name))
       parity_fit_layout(layouts[[name]], cell$settings, out)
     }
-  }
+  })
 }
 
 # Threads: this R session starts with other thread settings than the Python test (one
@@ -82,13 +82,7 @@ parity_run_layouts <- function(dir) {
 parity_run_threads <- function(dir) {
   torch <- reticulate::import("torch")
   torch$set_num_threads(1L)
-  cells <- jsonlite::fromJSON(file.path(dir, "cells.json"), simplifyVector = FALSE)
-  for (i in seq_along(cells)) {
-    cell <- cells[[i]]
-    x <- parity_read_matrix(file.path(dir, cell$x_file), cell$n)
-    y <- parity_read_matrix(file.path(dir, cell$y_file), cell$n)[, 1]
-    parity_fit(x, y, cell$settings, file.path(dir, sprintf("r_%04d.json", i - 1L)))
-  }
+  parity_run_grid(dir) # the same fits; what differs is this session's thread settings
   writeLines(
     c(as.character(torch$get_num_threads()), Sys.getenv("OMP_NUM_THREADS")),
     file.path(dir, "r_threads_after.txt")

@@ -50,7 +50,10 @@ def big_data(tmp_path_factory):
     grid = list(thread_cells())
     (directory / "cells.json").write_text(
         json.dumps(
-            [{"n": len(x), "x_file": "x.bin", "y_file": "y.bin", "settings": s} for s in grid]
+            [
+                {"n": len(x), "x_file": "x.bin", "y_file": "y.bin", "y_vector": True, "settings": s}
+                for s in grid
+            ]
         )
     )
     python = []
