@@ -2,25 +2,47 @@
 
 >>> import lrtiers
 >>> x, y = lrtiers.datasets.crop_yields()
->>> fit = lrtiers.lr_fit(x, y, tier="dataloader", batch_size=5, seed=0, standardize=True)
+>>> fit = lrtiers.lr_fit(x, y)                 # lm()'s answer, by gradient descent
 >>> fit.predict([75, 63, 44])
+>>> lrtiers.lr_fit(x, y, tier="dataloader", batch_size=5, lr=1e-5, epochs=100, seed=0,
+...                **lrtiers.TUTORIAL_SETTINGS)  # seed 000's tutorial, bit for bit
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from . import datasets  # noqa: E402
-from .defaults import DEFAULTS, TIER_DESCRIPTIONS, TIERS  # noqa: E402
-from .errors import DivergenceError, StepSizeWarning  # noqa: E402
+from .errors import (  # noqa: E402
+    ConvergenceWarning,
+    DivergenceError,
+    RankDeficiencyWarning,
+    StepSizeWarning,
+)
 from .fit import lr_compare, lr_fit  # noqa: E402
 from .result import LRFit, load_fit  # noqa: E402
+from .settings import (  # noqa: E402
+    DEFAULTS,
+    OPTIMIZERS,
+    PRECONDITIONERS,
+    SCHEDULES,
+    TIER_DESCRIPTIONS,
+    TIERS,
+    TUTORIAL_SETTINGS,
+    describe_settings,
+)
 
 
 def defaults() -> dict:
-    """The tier names and lr_fit()'s defaults: the one place the R package reads them."""
+    """Tier names, optimizers, preconditioners, lr_fit()'s settings with their defaults and
+    descriptions, and the tutorial settings: what the R package reads from the core."""
     return {
         "tiers": list(TIERS),
         "tier_descriptions": dict(TIER_DESCRIPTIONS),
+        "optimizers": {name: list(tiers) for name, tiers in OPTIMIZERS.items()},
+        "preconditioners": list(PRECONDITIONERS),
+        "schedules": list(SCHEDULES),
         "defaults": dict(DEFAULTS),
+        "settings": describe_settings(),
+        "tutorial_settings": dict(TUTORIAL_SETTINGS),
     }
 
 
@@ -29,11 +51,14 @@ __all__ = [
     "lr_compare",
     "LRFit",
     "load_fit",
+    "ConvergenceWarning",
     "DivergenceError",
+    "RankDeficiencyWarning",
     "StepSizeWarning",
     "datasets",
     "defaults",
     "TIERS",
     "DEFAULTS",
+    "TUTORIAL_SETTINGS",
     "__version__",
 ]

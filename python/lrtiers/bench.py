@@ -27,9 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from .defaults import TIERS
 from .fit import lr_fit
-from .inputs import default_threads
+from .settings import TIERS, default_threads
 
 
 @dataclass

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from . import datasets
-from .defaults import TIERS
 from .fit import lr_compare, lr_fit
+from .settings import TIERS
 
 SETTINGS = dict(seed=2024, standardize=True, epochs=2000)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import math
 import sys
 import time
 import warnings
@@ -15,112 +17,114 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from . import __version__
-from .defaults import CONVERGENCE_RTOL, DEFAULTS, TIERS
-from .errors import StepSizeWarning
-from .inputs import XY, Settings, check_init, check_settings, new_seed, prepare_xy
-from .monitor import Monitor, TrainingData
-from .reference import Reference, column_scale, least_squares, residual_ss
+from .errors import DivergenceError, StepSizeWarning
+from .inputs import XY, check_init, prepare_xy
+from .monitor import Monitor, StopRule
+from .optimizers import OptimizerSpec, resolve_optimizer
+from .precondition import Preconditioner, build_preconditioner
+from .reference import column_scale, least_squares, residual_ss
 from .result import LRFit
-from .tiers import Parameters, get_tier
-
-_D = DEFAULTS
+from .settings import SETTING_FIELDS, TIERS, Settings, check_settings, new_seed
+from .tiers import Parameters, TrainingData, get_tier
+from .verdict import Situation, build_target, judge, warn_not_converged
 
 
 def lr_fit(
     x: Any,
     y: Any,
     *,
-    tier: str = _D["tier"],
-    epochs: int = _D["epochs"],
-    lr: float | str = _D["lr"],
-    batch_size: int | None = _D["batch_size"],
-    shuffle: bool = _D["shuffle"],
-    seed: int | None = _D["seed"],
-    intercept: bool = _D["intercept"],
-    init: str | dict = _D["init"],
-    dtype: str = _D["dtype"],
-    device: str = _D["device"],
-    standardize: bool = _D["standardize"],
-    validation: float | tuple | None = _D["validation"],
-    tol: float | None = _D["tol"],
-    threads: int | None = _D["threads"],
     callback: Callable[[int, float], Any] | None = None,
     feature_names: Sequence[str] | None = None,
     target_names: Sequence[str] | None = None,
+    **settings: Any,
 ) -> LRFit:
     """Fit y ~ x @ W.T + b by gradient descent with one of the five training tiers.
 
     x is (n, p) or (n,), y is (n,) or (n, q); both may be NumPy arrays, pandas objects,
-    torch tensors or nested lists. The loss is the MSE over all n*q elements. ``lr="auto"``
-    takes the step 1/L (L: the Lipschitz constant of the loss gradient on this data).
-    ``init="default"`` draws the parameters as ``nn.Linear(p, q)`` does after
-    ``torch.manual_seed(seed)``, for every tier. ``batch_size=None`` is full batch; with a
-    batch size every tier visits the rows in the DataLoader tier's shuffled order.
-    ``standardize=True`` trains on standardised features and reports coefficients on the
-    original scale. ``validation`` is a fraction held out by a seeded shuffle or a pair
-    ``(x_val, y_val)``. ``tol`` stops when an epoch's relative loss improvement falls below
-    it; ``callback(epoch, loss)`` runs after each epoch and stops the fit by returning False.
-    ``threads`` (default: every CPU this process may use) is the CPU thread count used for
-    the arithmetic, recorded so that the same settings give the same bits.
+    torch tensors or nested lists. The loss is the MSE over all n*q elements. Every fit is
+    judged against the least-squares answer (QR with lm()'s rule for aliased columns, see
+    ``fit.optimum``): ``fit.converged`` says whether every coefficient agrees with it to 7
+    significant digits (3 in float32) relative to max(|b*|, SE(b*)); when not, a
+    ``ConvergenceWarning`` says why and what to change. Aliased columns get NaN
+    coefficients (``fit.aliased``, ``fit.rank``) and are left out of training.
 
-    The global torch and NumPy random states are left as they were.
+    With the defaults the fit gives lm()'s answer: it trains on orthonormalised columns
+    (``precondition="orthogonal"``) at lr = 1/L and stops once converged. The tutorials'
+    settings, ``lrtiers.TUTORIAL_SETTINGS`` (plain SGD at a constant step on the raw
+    columns for exactly ``epochs`` epochs), reproduce every tutorial bit for bit.
+
+    ``callback(epoch, loss)`` runs after each epoch and stops the fit by returning False.
+    ``feature_names`` and ``target_names`` name the columns (default: x1.., y1.., or the
+    pandas column names). The global torch and NumPy random states, and the thread settings,
+    are left as they were.
+
+    Settings (keyword arguments, defaults in brackets):
     """
-    settings, validation_data = check_settings(
-        tier=tier,
-        epochs=epochs,
-        lr=lr,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        intercept=intercept,
-        init=init,
-        dtype=dtype,
-        device=device,
-        standardize=standardize,
-        validation=validation,
-        tol=tol,
-        threads=threads,
-        callback=callback,
-    )
-    data = prepare_xy(x, y, settings.dtype, feature_names, target_names)
-    train, val = _split(data, settings, validation_data)
-    shift, scale = _standardize(train, val, settings)
+    settings_ = check_settings(settings)
+    if callback is not None and not callable(callback):
+        raise TypeError(
+            f"callback must be a function callback(epoch, loss) or None; got {callback!r}"
+        )
+    data = prepare_xy(x, y, settings_.dtype, feature_names, target_names)
+    train, val = _split(data, settings_)
+    with _thread_limit(settings_.threads), torch.random.fork_rng(devices=[]):
+        return _fit(train, val, data, settings_, callback)
+
+
+def _fit(train: XY, val: XY | None, data: XY, settings: Settings, callback) -> LRFit:
     n, p = train.x.shape
     q = train.y.shape[1]
-
-    ref = least_squares(train.x, train.y, settings.intercept)
-    step = ref.lr_auto if settings.lr == "auto" else settings.lr
-    if step > ref.lr_max:
+    ref = least_squares(train.x, train.y, settings.intercept, alias_tol=settings.alias_tol)
+    kept = ~ref.feature_aliased
+    if ref.rank == 0:
+        raise ValueError("every column of x is zero: there is no coefficient to fit")
+    # lr_fit's own copies, trained on in place (aliased columns are left out)
+    train_x = train.x if kept.all() else np.ascontiguousarray(train.x[:, kept])
+    val_x = None if val is None else (val.x if kept.all() else np.ascontiguousarray(val.x[:, kept]))
+    pre = build_preconditioner(settings.precondition, ref, train_x)
+    for arr in (train_x, val_x):
+        if arr is not None:
+            pre.apply(arr)
+    lipschitz, mu = pre.curvature(ref, q)
+    if not (math.isfinite(lipschitz) and lipschitz > 0):
+        raise ValueError(
+            f"the curvature of the loss on the columns as given is {lipschitz:.3g}: they are "
+            f"too large or too small for float64 gradient descent with "
+            f"precondition={settings.precondition!r}; use precondition='orthogonal'"
+        )
+    _, y_sd = column_scale(train.y, center=settings.intercept)
+    spec = resolve_optimizer(settings, lipschitz, mu, float(np.sqrt(np.mean(y_sd**2))))
+    if settings.lr != "auto" and spec.lr > spec.lr_max:
         warnings.warn(
-            f"lr={step:.6g} is above the largest stable step for full-batch gradient descent "
-            f"on this data, 2/L = {ref.lr_max:.6g}: the fit will likely diverge. Use "
-            "lr='auto', a smaller lr, or standardize=True.",
+            f"lr={spec.lr:.6g} is above the largest stable step for optimizer "
+            f"{spec.name!r} on this data, {spec.lr_max:.6g}: the fit will likely diverge. "
+            f"Use lr='auto' or a smaller lr{_precondition_hint(settings)}.",
             StepSizeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
+    target = build_target(ref, settings.dtype)
 
-    with _thread_limit(settings.threads), torch.random.fork_rng(devices=[]):
-        torch.default_generator.manual_seed(settings.seed)
-        start = _initial_parameters(settings, p, q, shift, scale)
-        tensors = _to_device(train, val, settings.device)
-        monitor = Monitor(
-            tensors,
-            tier=settings.tier,
-            epochs=settings.epochs,
-            lr=step,
-            lr_max=ref.lr_max,
-            batch_size=settings.batch_size,
-            shuffle=settings.shuffle,
-            tol=settings.tol,
-            callback=callback,
-            intercept=settings.intercept,
-        )
-        started = time.perf_counter()
-        final = get_tier(settings.tier)(tensors, start, replace(settings, lr=step), monitor)
-        elapsed = time.perf_counter() - started
+    torch.default_generator.manual_seed(settings.seed)
+    start = _initial_parameters(settings, train_x.shape[1], q, p, kept, pre)
+    tensors = _to_device(train_x, train.y, val_x, None if val is None else val.y, settings.device)
+    monitor = Monitor(
+        tensors,
+        tier=settings.tier,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        shuffle=settings.shuffle,
+        books_late=spec.name != "lbfgs",
+        tol=settings.tol,
+        callback=callback,
+        intercept=settings.intercept,
+        stop_rule=StopRule(target, pre.to_original) if settings.stop_when_converged else None,
+        divergence=lambda epoch, loss: _divergence(epoch, loss, settings, spec),
+    )
+    started = time.perf_counter()
+    final = get_tier(settings.tier)(tensors, start, settings, spec, monitor)
+    elapsed = time.perf_counter() - started
 
-    weight, bias = _original_scale(final.weight, final.bias, shift, scale)
-    opt_weight, opt_bias = _original_scale(ref.weight, ref.bias, shift, scale)
+    weight_kept, bias = pre.to_original(final.weight, final.bias)
     history = {
         "epoch": monitor.history.epoch,
         "loss": monitor.history.loss,
@@ -129,6 +133,21 @@ def lr_fit(
     if val is not None:
         history["val_loss"] = monitor.history.val_loss
     loss = history["loss"][-1] if history["loss"] else monitor.initial_loss
+    situation = Situation(
+        settings,
+        spec,
+        lipschitz,
+        mu,
+        len(history["epoch"]),
+        monitor.stop_reason,
+        history["loss"],
+        monitor.initial_loss,
+    )
+    verdict = judge(target, weight_kept, bias, loss, situation)
+    if not verdict.converged:
+        warn_not_converged(verdict, settings.tier, stacklevel=4)
+    weight = np.full((q, p), np.nan)
+    weight[:, kept] = weight_kept
     return LRFit(
         tier=settings.tier,
         weight=weight,
@@ -137,27 +156,40 @@ def lr_fit(
         loss=loss,
         history=history,
         epochs_run=len(history["epoch"]),
-        converged=_converged(loss, monitor.initial_loss, ref, settings.dtype),
+        converged=verdict.converged,
         stop_reason=monitor.stop_reason,
-        lr=step,
-        lr_max=ref.lr_max,
-        optimum={"weight": opt_weight, "bias": opt_bias, "loss": ref.loss},
-        sse=residual_ss(train.x, train.y, final.weight, final.bias),
-        df_residual=n - p - int(settings.intercept),
-        xtx_inv=ref.xtx_inv(shift, scale),
+        lr=spec.lr,
+        lr_max=spec.lr_max,
+        optimum={"weight": ref.weight, "bias": ref.bias, "loss": ref.loss},
+        sse=residual_ss(train_x, train.y, final.weight, final.bias),
+        df_residual=ref.df_residual,
+        xtx_inv=ref.xtx_inv(),
         settings=settings.as_dict(),
         feature_names=data.feature_names,
         target_names=data.target_names,
         y_ndim=data.y_ndim,
         n_train=n,
         n_val=0 if val is None else val.x.shape[0],
-        standardization=None
-        if scale is None
-        else {"center": shift.tolist(), "scale": scale.tolist()},
+        aliased=ref.feature_aliased.tolist(),
+        rank=ref.rank,
+        verdict=verdict.as_dict(),
+        optimizer=spec.as_dict(),
+        preconditioner=_preconditioner_record(pre, lipschitz, mu, ref),
         versions=versions(),
         device=settings.device,
         elapsed=elapsed,
     )
+
+
+def _preconditioner_record(pre: Preconditioner, lipschitz: float, mu: float, ref) -> dict:
+    return {
+        "kind": pre.kind,
+        "lipschitz": lipschitz,
+        "mu": mu,
+        "condition_number": lipschitz / mu if mu > 0 else math.inf,
+        "design_condition_number": ref.condition_number(),
+        "refinement_steps": ref.refinement_steps,
+    }
 
 
 def versions() -> dict[str, str]:
@@ -169,13 +201,29 @@ def versions() -> dict[str, str]:
     }
 
 
+def _signature_and_doc() -> None:
+    """lr_fit's signature and the settings part of its docstring, from the declaration."""
+    extra = [
+        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default)
+        for f in SETTING_FIELDS
+    ]
+    signature = inspect.signature(lr_fit)
+    params = [p for p in signature.parameters.values() if p.kind != p.VAR_KEYWORD]
+    lr_fit.__signature__ = signature.replace(parameters=params[:2] + extra + params[2:])
+    lines = [f"    - ``{f.name}`` [{f.default!r}]: {f.metadata['doc']}." for f in SETTING_FIELDS]
+    lr_fit.__doc__ = (lr_fit.__doc__ or "") + "\n" + "\n".join(lines) + "\n"
+
+
+_signature_and_doc()
+
+
 # ------------------------------------------------------------------------ the steps
 
 
-def _split(data: XY, settings: Settings, validation_data) -> tuple[XY, XY | None]:
-    if validation_data is not None:
+def _split(data: XY, settings: Settings) -> tuple[XY, XY | None]:
+    if isinstance(settings.validation, tuple):
         val = prepare_xy(
-            *validation_data, settings.dtype, x_name="validation x", y_name="validation y"
+            *settings.validation, settings.dtype, x_name="validation x", y_name="validation y"
         )
         for what, got, want in (
             ("columns", val.x.shape[1], data.x.shape[1]),
@@ -199,31 +247,14 @@ def _split(data: XY, settings: Settings, validation_data) -> tuple[XY, XY | None
     return pick(order[:n_train]), pick(order[n_train:])
 
 
-def _standardize(train: XY, val: XY | None, settings: Settings):
-    """Standardise x in place (both arrays are lr_fit's own copies); returns (shift, scale)."""
-    if not settings.standardize:
-        return None, None
-    x = train.x
-    # Without an intercept centring would change the model: scale only.
-    shift, scale = column_scale(x, center=settings.intercept)
-    constant = [name for name, s in zip(train.feature_names, scale, strict=True) if not s > 0]
-    if constant:
-        raise ValueError(
-            f"standardize=True cannot scale constant column(s) {', '.join(constant)}: "
-            "drop them or use standardize=False"
-        )
-    for arr in (x, None if val is None else val.x):
-        if arr is not None:
-            arr -= shift.astype(arr.dtype)
-            arr /= scale.astype(arr.dtype)
-    return shift, scale
-
-
-def _initial_parameters(settings: Settings, p: int, q: int, shift, scale) -> Parameters:
+def _initial_parameters(
+    settings: Settings, p_train: int, q: int, p: int, kept: np.ndarray, pre: Preconditioner
+) -> Parameters:
     """Draw as nn.Linear(p, q) does after the seed, always, so that the generator is in
-    the same state for shuffling whatever init says; then apply init."""
+    the same state for shuffling whatever init says; then apply init (given on the
+    original scale, so mapped to training coordinates)."""
     dtype = getattr(torch, settings.dtype)
-    linear = torch.nn.Linear(p, q, bias=settings.intercept, dtype=dtype)
+    linear = torch.nn.Linear(p_train, q, bias=settings.intercept, dtype=dtype)
     weight = linear.weight.detach().numpy().copy()
     bias = (
         linear.bias.detach().numpy().copy()
@@ -232,40 +263,57 @@ def _initial_parameters(settings: Settings, p: int, q: int, shift, scale) -> Par
     )
     if settings.init == "zeros":
         weight[:], bias[:] = 0, 0
-    elif isinstance(settings.init, dict):  # given on the original scale of x
+    elif isinstance(settings.init, dict):
         w0, b0 = check_init(settings.init, p, q, settings.intercept, settings.dtype)
-        if scale is not None:
-            w0, b0 = w0 * scale, b0 + w0 @ shift
+        w0, b0 = pre.to_training(w0[:, kept], b0)
         weight, bias = w0.astype(settings.dtype), b0.astype(settings.dtype)
     return Parameters(np.ascontiguousarray(weight), np.ascontiguousarray(bias))
 
 
-def _to_device(train: XY, val: XY | None, device: str) -> TrainingData:
-    x = torch.from_numpy(train.x).to(device)
-    y = torch.from_numpy(train.y).to(device)
+def _to_device(x, y, x_val, y_val, device: str) -> TrainingData:
     on_cpu = device == "cpu"
     return TrainingData(
-        x,
-        y,
-        train.x if on_cpu else None,
-        train.y if on_cpu else None,
-        None if val is None else torch.from_numpy(val.x).to(device),
-        None if val is None else torch.from_numpy(val.y).to(device),
+        torch.from_numpy(x).to(device),
+        torch.from_numpy(y).to(device),
+        x if on_cpu else None,
+        y if on_cpu else None,
+        None if x_val is None else torch.from_numpy(x_val).to(device),
+        None if y_val is None else torch.from_numpy(y_val).to(device),
     )
 
 
-def _original_scale(weight, bias, shift, scale):
-    weight = np.asarray(weight, dtype=np.float64)
-    bias = np.asarray(bias, dtype=np.float64)
-    if scale is None:
-        return weight, bias
-    weight = weight / scale
-    return weight, bias - weight @ shift
+def _precondition_hint(settings: Settings) -> str:
+    if settings.precondition == "orthogonal":
+        return ""
+    return ", or precondition='orthogonal' (columns of unit size)"
 
 
-def _converged(loss: float, initial_loss: float, ref: Reference, dtype: str) -> bool:
-    floor = float(np.finfo(dtype).eps) * initial_loss
-    return loss - ref.loss <= CONVERGENCE_RTOL[dtype] * max(ref.loss, floor)
+def _divergence(epoch: int, loss: float, settings: Settings, spec: OptimizerSpec):
+    """The DivergenceError, with advice that fits the cause."""
+    if epoch == 0:
+        advice = (
+            f"x or y hold values too large for {settings.dtype} arithmetic at the starting "
+            "values: "
+            + ("use dtype='float64'" if settings.dtype == "float32" else "rescale them")
+            + _precondition_hint(settings)
+        )
+    elif settings.lr != "auto" and spec.lr > spec.lr_max:
+        advice = f"Use lr='auto' or a smaller lr{_precondition_hint(settings)}"
+    elif not settings.full_batch:
+        what = "lr='auto' (set for the whole data)" if settings.lr == "auto" else "this lr"
+        advice = (
+            f"At {what} single mini-batches of {settings.batch_size} rows can be too steep: "
+            "use a smaller lr or a larger batch_size"
+        )
+    elif settings.lr != "auto":
+        advice = f"Use lr='auto' or a smaller lr{_precondition_hint(settings)}"
+    else:
+        advice = (
+            "At lr='auto' this points to round-off: use dtype='float64'"
+            if settings.dtype == "float32"
+            else "At lr='auto' this points to round-off"
+        ) + _precondition_hint(settings)
+    return DivergenceError(epoch, loss, spec.lr, spec.lr_max, settings.tier, advice + ".")
 
 
 @contextmanager
@@ -321,11 +369,12 @@ def lr_compare(x: Any, y: Any, tiers: Sequence[str] = TIERS, **settings: Any):
             "max_coef_diff": 0.0,
             "epochs_run": 0,
             "converged": True,
+            "digits": np.nan,
             "elapsed": np.nan,
         }
     ]
     for fit in fits:
-        diff = max(np.max(np.abs(fit.weight - opt_w)), np.max(np.abs(fit.bias - opt_b)))
+        diff = max(np.nanmax(np.abs(fit.weight - opt_w)), np.max(np.abs(fit.bias - opt_b)))
         rows.append(
             {
                 "tier": fit.tier,
@@ -335,6 +384,7 @@ def lr_compare(x: Any, y: Any, tiers: Sequence[str] = TIERS, **settings: Any):
                 "max_coef_diff": float(diff),
                 "epochs_run": fit.epochs_run,
                 "converged": fit.converged,
+                "digits": fit.verdict["digits"],
                 "elapsed": fit.elapsed,
             }
         )

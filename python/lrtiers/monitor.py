@@ -1,20 +1,12 @@
-"""The seam between a tier's training loop and everything around it.
+"""The monitor: everything around a tier's loop (see tiers/contract.py for when a tier calls
+it). It keeps the history (full training-set MSE and gradient norm after each epoch,
+validation loss), stops the fit once it has converged (or on tol or the user's callback),
+and detects divergence.
 
-A tier writes its tutorial loop and calls three things:
-
-    for epoch in monitor.epochs(weight, bias):      # stops early on tol / callback
-        for xb, yb in monitor.batches(x, y):        # full batch, or DataLoader-order batches
-            ...forward, loss, backward...
-            monitor.record(loss, weight.grad, bias.grad)
-            ...update...
-
-The monitor keeps the history (full training-set MSE and gradient norm after each epoch,
-validation loss), calls the user's callback, applies ``tol`` and detects divergence.
-
-Full batch costs no extra pass over X: the loss and gradient a tier computes at the start
-of epoch k are exactly those at the end of epoch k - 1, so the monitor books them one
-epoch late and evaluates only the final parameters itself. Mini-batch epochs get one
-evaluation pass each.
+Full batch with a one-step optimizer costs no extra pass over X: the loss and gradient a
+tier computes at the start of epoch k are exactly those at the end of epoch k - 1, so the
+monitor books them one epoch late and evaluates only the final parameters itself.
+Mini-batch epochs, and L-BFGS (several evaluations per epoch), get one evaluation each.
 """
 
 from __future__ import annotations
@@ -27,20 +19,12 @@ import numpy as np
 import torch
 
 from .batches import epoch_batches
-from .defaults import DIVERGENCE_FACTOR
 from .errors import DivergenceError
+from .tiers.contract import TrainingData
+from .verdict import STOP_MARGIN_DIGITS, Target
 
-
-@dataclass
-class TrainingData:
-    """What a tier trains on: torch tensors on the fit's device and NumPy views of them."""
-
-    x: torch.Tensor  # (n, p)
-    y: torch.Tensor  # (n, q)
-    x_numpy: np.ndarray | None  # CPU only: the same memory as x
-    y_numpy: np.ndarray | None
-    x_val: torch.Tensor | None = None
-    y_val: torch.Tensor | None = None
+#: The loss "explodes" when it grows this many times above the initial loss.
+DIVERGENCE_FACTOR: float = 1e8
 
 
 @dataclass
@@ -55,11 +39,26 @@ def _tensor(value) -> torch.Tensor:
     return value if isinstance(value, torch.Tensor) else torch.from_numpy(np.asarray(value))
 
 
+def _numpy(value) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
 def _squared_norm(grad) -> float:
     if isinstance(grad, torch.Tensor):
-        return float(torch.sum(grad.detach().double() ** 2))
-    grad = np.asarray(grad, dtype=np.float64).ravel()
-    return float(grad @ grad)
+        flat = grad.detach().reshape(-1).double()
+        return float(torch.dot(flat, flat))
+    flat = np.asarray(grad, dtype=np.float64).reshape(-1)
+    return float(flat @ flat)
+
+
+@dataclass
+class StopRule:
+    """Stop once converged: the target, and the map from training coordinates to it."""
+
+    target: Target
+    to_original: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 class Monitor:
@@ -69,25 +68,28 @@ class Monitor:
         *,
         tier: str,
         epochs: int,
-        lr: float,
-        lr_max: float,
         batch_size: int | None,
         shuffle: bool,
+        books_late: bool,
         tol: float | None,
         callback: Callable[[int, float], object] | None,
         intercept: bool,
+        stop_rule: StopRule | None,
+        divergence: Callable[[int, float], DivergenceError],
     ):
         self.data = data
         self.tier = tier
         self.n_epochs = epochs
-        self.lr, self.lr_max = lr, lr_max
         self.n = data.x.shape[0]
         self.batch_size = batch_size
         self.full_batch = batch_size is None
+        self.books_late = books_late and self.full_batch
         self.shuffle = shuffle
         self.tol = tol
         self.callback = callback
         self.intercept = intercept
+        self.stop_rule = stop_rule
+        self.divergence = divergence
         self.history = History()
         self.initial_loss: float | None = None
         self.stop_reason = "epochs"
@@ -100,16 +102,17 @@ class Monitor:
     def epochs(self, *params) -> Iterator[int]:
         """Epoch numbers 1..epochs; params are the live parameter arrays/tensors."""
         self._params = params
-        if not self.full_batch or self.n_epochs == 0:
+        if not self.books_late or self.n_epochs == 0:
             self.initial_loss = self._evaluate()[0]
+            self._check_divergence(0, self.initial_loss)
         for epoch in range(1, self.n_epochs + 1):
             self._epoch = epoch
             yield epoch
-            if not self.full_batch:
+            if not self.books_late:
                 self._end_epoch(epoch, *self._evaluate(), self._val_loss())
             if self._stop:
                 break
-        if self.full_batch and self._epoch > 0:
+        if self.books_late and self._epoch > 0:
             self._end_epoch(self._epoch, *self._evaluate(), self._val_loss())
 
     def batches(self, x, y):
@@ -125,16 +128,16 @@ class Monitor:
 
     def record(self, loss, *grads) -> None:
         """A full-batch step's loss and gradients, taken before its update: they belong to
-        the parameters the previous epoch ended with. Mini-batch steps are not booked."""
-        if not self.full_batch:
+        the parameters the previous epoch ended with. Other steps are not booked."""
+        if not self.books_late:
             return
         loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
-        grad_norm = math.sqrt(sum(_squared_norm(g) for g in grads if g is not None))
         if self._epoch == 1:
             self.initial_loss = loss
             self._check_divergence(0, loss)
-        else:
-            self._end_epoch(self._epoch - 1, loss, grad_norm, self._val_loss())
+            return
+        grad_norm = math.sqrt(sum(_squared_norm(g) for g in grads if g is not None))
+        self._end_epoch(self._epoch - 1, loss, grad_norm, self._val_loss())
 
     # -- bookkeeping ------------------------------------------------------------------
 
@@ -174,7 +177,16 @@ class Monitor:
             self.initial_loss if self.initial_loss and math.isfinite(self.initial_loss) else 1.0
         )
         if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(reference, 1e-300):
-            raise DivergenceError(epoch, loss, self.lr, self.lr_max, self.tier)
+            raise self.divergence(epoch, loss)
+
+    def _converged(self, loss: float) -> bool:
+        rule = self.stop_rule
+        if rule is None or not rule.target.loss_ok(loss, self.initial_loss):
+            return False  # the loss test is cheap and necessary: coefficients only then
+        weight, bias = self._params[0], self._params[1]
+        bias = _numpy(bias) if self.intercept else np.zeros(rule.target.bias.shape)
+        weight, bias = rule.to_original(_numpy(weight), bias)
+        return rule.target.digits(weight, bias) >= rule.target.digits_required + STOP_MARGIN_DIGITS
 
     def _end_epoch(self, epoch: int, loss: float, grad_norm: float, val_loss: float | None) -> None:
         self._check_divergence(epoch, loss)
@@ -185,6 +197,8 @@ class Monitor:
         h.grad_norm.append(grad_norm)
         if val_loss is not None:
             h.val_loss.append(val_loss)
+        if self._converged(loss):
+            self._request_stop("converged")
         if self.tol is not None and previous is not None:
             improvement = (previous - loss) / previous if previous > 0 else 0.0
             if improvement < self.tol:

@@ -1,65 +1,43 @@
-"""The closed-form least-squares answer every tier is judged against, and the step bound.
+"""The least-squares answer every tier is judged against, computed as lm() does and a little
+better: Householder QR with lm()'s rule for aliased columns, then iterative refinement with
+the residual in extended precision.
 
-Both come from one centred Gram matrix accumulated in float64, in row chunks so that a
-float32 fit never needs a float64 copy of X.
+The design ``D = [1, x]`` (or ``x`` alone) and the responses ``y`` are reduced to the R factor
+of ``[D, y]`` block by block (tall-skinny QR: each block of rows is stacked under the R so
+far and reduced again), so the same reference can be computed in one pass over data that do
+not fit in memory. Each column is scaled by a power of two before anything is squared: the
+scaling is exact, and values from 1e-300 to 1e+300 neither overflow nor underflow.
+
+Aliasing follows lm() (LINPACK dqrdc2, tolerance 1e-7): a column whose part orthogonal to
+the columns before it has a norm below 1e-7 times its own norm is aliased; it gets no
+coefficient (NaN), is left out of training and contributes nothing to predictions. The rule
+is applied to the small R factor, which has the same column norms as D at every step.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 CHUNK_ROWS = 1 << 15
+#: Rows per block of the tall-skinny QR (LAPACK reduces blocks of this height fastest).
+QR_BLOCK_ROWS = 1 << 13
+#: lm()'s tolerance for aliased columns (lm.fit(tol = 1e-07)).
+ALIAS_TOL = 1e-7
+#: Refinement steps at most; each costs one pass over the data in extended precision.
+REFINEMENT_STEPS = 3
+#: Refinement runs when the (column-scaled) design's condition number is above this, where
+#: it gains digits, or when the data are this small (elements of D), where it is cheap.
+REFINE_ABOVE_CONDITION = 1e3
+REFINE_BELOW_SIZE = 2_000_000
 
 
-def row_chunks(n: int):
+def row_chunks(n: int, rows: int = CHUNK_ROWS) -> Iterator[slice]:
     """Row slices of CHUNK_ROWS rows: passes over X without full-size temporaries."""
-    for start in range(0, n, CHUNK_ROWS):
-        yield slice(start, min(start + CHUNK_ROWS, n))
-
-
-@dataclass(frozen=True)
-class Reference:
-    """Closed-form solution and curvature of the MSE loss on one training design."""
-
-    weight: np.ndarray  # (q, p) least-squares coefficients
-    bias: np.ndarray  # (q,)
-    loss: float  # the minimal MSE
-    lipschitz: float  # L, the Lipschitz constant of the loss gradient
-    gram: np.ndarray  # (p, p) centred (with an intercept) cross-products of x
-    x_mean: np.ndarray  # (p,) column means of x (zeros without an intercept)
-    n: int
-    intercept: bool
-
-    def xtx_inv(self, shift=None, scale=None) -> np.ndarray:
-        """(X'X)^-1 of the design [1, x] (or x alone without an intercept), for OLS
-        standard errors: Var(coef) = sigma^2 (X'X)^-1, coefficients ordered bias first.
-        shift/scale map a standardised x back to the original one (x = shift + scale z)."""
-        p = self.gram.shape[0]
-        gram, mean = self.gram, self.x_mean
-        if scale is not None:
-            gram = gram * np.outer(scale, scale)
-            mean = shift + scale * mean
-        norms = _column_norms(gram)
-        inv = np.linalg.pinv(gram / np.outer(norms, norms), hermitian=True) / np.outer(norms, norms)
-        if not self.intercept:
-            return inv
-        out = np.empty((p + 1, p + 1))
-        out[0, 0] = 1.0 / self.n + mean @ inv @ mean
-        out[0, 1:] = out[1:, 0] = -inv @ mean
-        out[1:, 1:] = inv
-        return out
-
-    @property
-    def lr_auto(self) -> float:
-        """The step 1/L: monotone descent on any data."""
-        return 1.0 / self.lipschitz
-
-    @property
-    def lr_max(self) -> float:
-        """The largest stable step 2/L for full-batch gradient descent."""
-        return 2.0 / self.lipschitz
+    for start in range(0, n, rows):
+        yield slice(start, min(start + rows, n))
 
 
 def column_means(a: np.ndarray) -> np.ndarray:
@@ -83,53 +61,260 @@ def column_scale(x: np.ndarray, center: bool) -> tuple[np.ndarray, np.ndarray]:
     return shift, np.sqrt(squares / n)
 
 
-def _column_norms(gram: np.ndarray) -> np.ndarray:
-    """Column norms from a Gram matrix (zeros as 1), to scale it before solving: the Gram
-    matrix squares X's condition number."""
-    norms = np.sqrt(np.diag(gram))
+# ---------------------------------------------------------------------------- the R factor
+
+
+def _power_of_two_at_least(values: np.ndarray) -> np.ndarray:
+    """2**e with values <= 2**e < 2 values (0 for zeros): dividing by it is exact."""
+    _, exponent = np.frexp(values)
+    return np.where(values > 0, np.ldexp(1.0, exponent), 0.0)
+
+
+class TallSkinnyQR:
+    """The R factor of a tall matrix fed in blocks of rows, with exact power-of-two column
+    scaling: R(M) = r @ diag(scale)."""
+
+    def __init__(self, columns: int):
+        self.r = np.zeros((0, columns))
+        self._largest = np.zeros(columns)  # power of two >= every |value| seen; 0: none yet
+        self.rows = 0
+
+    @property
+    def scale(self) -> np.ndarray:
+        return np.where(self._largest > 0, self._largest, 1.0)
+
+    def add(self, block: np.ndarray) -> None:
+        block = np.asarray(block, dtype=np.float64)
+        if block.shape[0] == 0:
+            return
+        before = self.scale
+        self._largest = np.maximum(
+            self._largest, _power_of_two_at_least(np.max(np.abs(block), axis=0))
+        )
+        scale = self.scale
+        if np.any(scale != before):  # rescale what is there: by powers of two, exactly
+            self.r = self.r * (before / scale)
+        stacked = np.vstack([self.r, block / scale])
+        self.r = np.linalg.qr(stacked, mode="r")
+        self.rows += block.shape[0]
+
+
+def design_block(x: np.ndarray, y: np.ndarray | None, intercept: bool) -> np.ndarray:
+    """[1, x, y] (or [x, y]) in float64 for a block of rows."""
+    parts = [np.ones((x.shape[0], 1))] if intercept else []
+    parts.append(x.astype(np.float64))
+    if y is not None:
+        parts.append(y.astype(np.float64))
+    return np.hstack(parts)
+
+
+def aliased_columns(r: np.ndarray, tol: float = ALIAS_TOL) -> np.ndarray:
+    """lm()'s rule (dqrdc2's limited pivoting) applied to an R factor: column j is aliased
+    when its part orthogonal to the non-aliased columns before it has a norm below tol times
+    its own norm. Householder steps on the small R keep the norms of the full design."""
+    a = np.array(r, dtype=np.float64)
+    rows, k = a.shape
+    norms = np.linalg.norm(a, axis=0)
     norms[norms == 0] = 1.0
-    return norms
+    aliased = np.zeros(k, dtype=bool)
+    row = 0
+    for j in range(k):
+        rest = a[row:, j]
+        size = np.linalg.norm(rest) if row < rows else 0.0
+        if size < tol * norms[j] or size == 0:
+            aliased[j] = True
+            continue
+        # reflect rest onto -sign(rest[0]) * size * e1, and the columns after it with it
+        v = rest.copy()
+        v[0] += np.copysign(size, rest[0])
+        v /= np.linalg.norm(v)
+        a[row:, j + 1 :] -= 2.0 * np.outer(v, v @ a[row:, j + 1 :])
+        row += 1
+    return aliased
 
 
-def _top_eigenvalue(matrix: np.ndarray) -> float:
-    return float(np.linalg.eigvalsh(matrix)[-1])
+def solve_upper(r: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """r^-1 b for an upper-triangular r, by back substitution."""
+    x = np.array(b, dtype=np.float64)
+    for i in range(r.shape[0] - 1, -1, -1):
+        x[i] -= r[i, i + 1 :] @ x[i + 1 :]
+        x[i] /= r[i, i]
+    return x
 
 
-def least_squares(x: np.ndarray, y: np.ndarray, intercept: bool) -> Reference:
-    """Solve min MSE(x @ W.T + b, y) in float64; L of the loss averaged over n*q elements."""
+def solve_upper_transposed(r: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """r'^-1 b for an upper-triangular r, by forward substitution."""
+    x = np.array(b, dtype=np.float64)
+    for i in range(r.shape[0]):
+        x[i] -= r[:i, i] @ x[:i]
+        x[i] /= r[i, i]
+    return x
+
+
+# ---------------------------------------------------------------------------- the answer
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The least-squares solution on one training design, and what training needs of it.
+
+    Coefficients ``coef`` are (k, q) for the k columns of D = [1, x] (intercept first) or x;
+    aliased columns have NaN. ``r`` is the R factor of the non-aliased columns of the scaled
+    design: D[:, kept] @ diag(1/scale[kept]) = Q r.
+    """
+
+    coef: np.ndarray  # (k, q), NaN where aliased
+    aliased: np.ndarray  # (k,) bool
+    r: np.ndarray  # (rank, rank) R factor of the kept, scaled columns
+    scale: np.ndarray  # (k,) powers of two the columns of D were divided by
+    sse: np.ndarray  # (q,) residual sum of squares at coef
+    n: int
+    intercept: bool
+    refinement_steps: int
+
+    @property
+    def rank(self) -> int:
+        return int(np.count_nonzero(~self.aliased))
+
+    @property
+    def kept(self) -> np.ndarray:
+        return ~self.aliased
+
+    @property
+    def feature_aliased(self) -> np.ndarray:
+        return self.aliased[1:] if self.intercept else self.aliased
+
+    @property
+    def weight(self) -> np.ndarray:
+        """(q, p) coefficients of x, NaN where aliased."""
+        return (self.coef[1:] if self.intercept else self.coef).T.copy()
+
+    @property
+    def bias(self) -> np.ndarray:
+        q = self.coef.shape[1]
+        return self.coef[0].copy() if self.intercept else np.zeros(q)
+
+    @property
+    def loss(self) -> float:
+        """The minimal MSE over all n*q elements."""
+        return float(np.sum(self.sse)) / (self.n * self.coef.shape[1])
+
+    @property
+    def df_residual(self) -> int:
+        return self.n - self.rank
+
+    def xtx_inv(self) -> np.ndarray:
+        """(D'D)^-1 from the R factor (r^-1 r^-T, unscaled), for OLS standard errors:
+        Var(coef) = sigma^2 (D'D)^-1; NaN rows and columns for aliased coefficients."""
+        k = self.aliased.size
+        out = np.full((k, k), np.nan)
+        r_inv = solve_upper(self.r, np.eye(self.rank))
+        s = 1.0 / self.scale[self.kept]
+        unscaled = (s[:, None] * r_inv) @ (r_inv.T * s[None, :])
+        out[np.ix_(self.kept, self.kept)] = unscaled
+        return out
+
+    def std_errors(self) -> np.ndarray:
+        """(k, q) OLS standard errors at the optimum (NaN where aliased or df = 0)."""
+        df = self.df_residual
+        sigma2 = self.sse / df if df > 0 else np.full(self.sse.shape, np.nan)
+        d = np.diag(self.xtx_inv())
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(np.outer(d, sigma2))
+
+    def singular_values(self, transform: np.ndarray | None = None) -> np.ndarray:
+        """Singular values of D[:, kept] @ transform (the design in training coordinates),
+        largest first; transform None is the identity. Computed from r, never from D."""
+        m = self.r * self.scale[self.kept][None, :]  # D[:, kept] = Q r diag(scale)
+        if transform is not None:
+            m = m @ transform
+        return np.linalg.svd(m, compute_uv=False)
+
+    def condition_number(self) -> float:
+        """Of the kept columns of the design scaled to unit norm (what limits accuracy)."""
+        m = self.r / np.linalg.norm(self.r, axis=0)
+        s = np.linalg.svd(m, compute_uv=False)
+        return float(s[0] / s[-1])
+
+
+def least_squares(
+    x: np.ndarray,
+    y: np.ndarray,
+    intercept: bool,
+    refine: bool = True,
+    alias_tol: float = ALIAS_TOL,
+) -> Reference:
+    """min ||D b - y|| for each column of y, D = [1, x] or x: QR in row blocks, lm()'s
+    aliasing rule, then refinement with extended-precision residuals where it can help."""
     n, p = x.shape
     q = y.shape[1]
-    x_mean = column_means(x) if intercept else np.zeros(p)
-    y_mean = column_means(y) if intercept else np.zeros(q)
-    gram = np.zeros((p, p))
-    cross = np.zeros((p, q))
-    for rows in row_chunks(n):
-        xc = x[rows].astype(np.float64) - x_mean
-        gram += xc.T @ xc
-        cross += xc.T @ (y[rows].astype(np.float64) - y_mean)
-    # Scale columns to unit norm before solving: the Gram matrix squares X's condition.
-    scale = _column_norms(gram)
-    coef = np.linalg.lstsq(gram / np.outer(scale, scale), cross / scale[:, None], rcond=None)[0]
-    weight = (coef / scale[:, None]).T
-    bias = y_mean - weight @ x_mean if intercept else np.zeros(q)
-    loss = float(np.sum(residual_ss(x, y, weight, bias))) / (n * q)
-    # Hessian of the loss w.r.t. one output's (w, b): 2/(n q) [X 1]'[X 1], uncentred.
-    if intercept:
-        aug = np.empty((p + 1, p + 1))
-        aug[:p, :p] = gram + n * np.outer(x_mean, x_mean)
-        aug[:p, p] = aug[p, :p] = n * x_mean
-        aug[p, p] = n
+    k = p + int(intercept)
+    qr = TallSkinnyQR(k + q)
+    for rows in row_chunks(n, QR_BLOCK_ROWS):
+        qr.add(design_block(x[rows], y[rows], intercept))
+    r_full = np.zeros((k + q, k + q))
+    r_full[: qr.r.shape[0]] = qr.r  # fewer rows than columns: pad R with zeros
+    aliased = aliased_columns(r_full[:k, :k], alias_tol)
+    kept = ~aliased
+    # R of the kept columns with Q'y beside it: drop the aliased columns and reduce again
+    reduced = np.linalg.qr(np.hstack([r_full[:, :k][:, kept], r_full[:, k:]]), mode="r")
+    rank = int(np.count_nonzero(kept))
+    r = reduced[:rank, :rank]
+    scale_d, scale_y = qr.scale[:k], qr.scale[k:]
+    coef_scaled = solve_upper(r, reduced[:rank, rank:])
+    coef_kept = coef_scaled * scale_y[None, :] / scale_d[kept][:, None]
+
+    budget = 0
+    if refine and rank:
+        cond = np.linalg.cond(r / np.linalg.norm(r, axis=0))
+        if cond > REFINE_ABOVE_CONDITION or n * k <= REFINE_BELOW_SIZE:
+            budget = REFINEMENT_STEPS
+    if budget:
+        coef_kept, sse, steps = _refine(x, y, intercept, kept, r, scale_d, coef_kept, budget)
     else:
-        aug = gram
-    lipschitz = 2.0 / (n * q) * _top_eigenvalue(aug)
-    return Reference(
-        weight, bias, loss, max(lipschitz, np.finfo(float).tiny), gram, x_mean, n, intercept
-    )
+        coef = np.zeros((k, q))
+        coef[kept] = coef_kept
+        sse, steps = (
+            residual_ss(
+                x, y, (coef[1:] if intercept else coef).T, coef[0] if intercept else np.zeros(q)
+            ),
+            0,
+        )
+    coef = np.full((k, q), np.nan)
+    coef[kept] = coef_kept
+    return Reference(coef, aliased, r, scale_d, sse, n, intercept, steps)
+
+
+def _refine(x, y, intercept, kept, r, scale_d, coef, budget):
+    """Iterative refinement: the residual and D'residual in extended precision
+    (np.longdouble), the correction from the semi-normal equations r'r d = D'residual with
+    the same r, while corrections shrink. Returns (coef, sse per output, steps taken)."""
+    extended = np.longdouble
+    steps, previous, done = 0, np.inf, False
+    s = scale_d[kept][:, None]
+    while True:
+        gradient = np.zeros(coef.shape, dtype=extended)
+        sse = np.zeros(coef.shape[1], dtype=extended)
+        coef_ext = coef.astype(extended)
+        for rows in row_chunks(x.shape[0], CHUNK_ROWS // 4):
+            d = design_block(x[rows], None, intercept)[:, kept].astype(extended)
+            resid = y[rows].astype(extended) - d @ coef_ext
+            gradient += d.T @ resid
+            sse += np.sum(resid * resid, axis=0)
+        if done or steps == budget:
+            return coef, sse.astype(np.float64), steps
+        # D = Q r diag(s): D'D d = g is r'r (s d) = g / s
+        correction = solve_upper(r, solve_upper_transposed(r, gradient.astype(np.float64) / s)) / s
+        size = float(np.max(np.abs(correction) / np.maximum(np.abs(coef), np.finfo(float).tiny)))
+        if not np.isfinite(size) or size >= previous:
+            return coef, sse.astype(np.float64), steps
+        coef, steps, previous = coef + correction, steps + 1, size
+        done = size < np.finfo(float).eps
 
 
 def residual_ss(x: np.ndarray, y: np.ndarray, weight, bias) -> np.ndarray:
-    """Residual sum of squares per output, (q,), in float64."""
-    weight = np.asarray(weight, dtype=np.float64)
+    """Residual sum of squares per output, (q,), in float64 (aliased NaN weights count 0)."""
+    weight = np.nan_to_num(np.asarray(weight, dtype=np.float64), nan=0.0)
     bias = np.asarray(bias, dtype=np.float64)
     sse = np.zeros(y.shape[1])
     for rows in row_chunks(x.shape[0]):

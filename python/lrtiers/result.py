@@ -1,25 +1,28 @@
 """LRFit, the one result type, and its plain file format.
 
-A fit file is UTF-8 JSON (format "lrtiers-fit", version 1) holding exactly what
-``LRFit.to_dict()`` returns. Every float is written as the shortest decimal that reads back
-to the same float64 (Python's repr), so a fit saved in Python and read in R (or the reverse)
-keeps its bits. Absent values are ``null``. See docs/fit-format.md.
+A fit file is UTF-8 JSON (format "lrtiers-fit", version 2) holding exactly what
+``LRFit.to_dict()`` returns; version 1 files (lrtiers 0.1) are read too. Every float is
+written as the shortest decimal that reads back to the same float64 (Python's repr), so a
+fit saved in Python and read in R (or the reverse) keeps its bits. Absent values, and the
+NaN of an aliased coefficient, are ``null``. See docs/fit-format.md.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .errors import RankDeficiencyWarning
 from .inputs import prepare_new_x
 from .reference import row_chunks
 
 FORMAT = "lrtiers-fit"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass
@@ -27,27 +30,31 @@ class LRFit:
     """A fitted linear regression: y ~ x @ weight.T + bias."""
 
     tier: str
-    weight: np.ndarray  # (q, p), on the scale of the original features
+    weight: np.ndarray  # (q, p), on the scale of the original features; NaN where aliased
     bias: np.ndarray  # (q,)
     initial_loss: float
     loss: float  # full training-set MSE at the final parameters
     history: dict[str, list]  # epoch, loss, grad_norm (and val_loss), one entry per epoch
     epochs_run: int
-    converged: bool  # final loss within CONVERGENCE_RTOL of the closed-form optimum
-    stop_reason: str  # "epochs", "tol" or "callback"
-    lr: float  # the step size used (resolved from "auto")
-    lr_max: float  # 2/L, the largest stable full-batch step on the training data
-    optimum: dict[str, Any]  # closed-form least squares: weight, bias, loss
+    converged: bool  # every coefficient agrees with the optimum (see verdict)
+    stop_reason: str  # "epochs", "converged", "tol" or "callback"
+    lr: float  # the (initial) step size used, resolved from "auto"
+    lr_max: float  # the largest stable full-batch step for the optimizer (inf: no bound)
+    optimum: dict[str, Any]  # least squares (QR, refined): weight, bias, loss
     sse: np.ndarray  # (q,) residual sum of squares per output at the final parameters
-    df_residual: int  # n_train minus the number of coefficients per output
-    xtx_inv: np.ndarray  # (X'X)^-1 of the design, bias first: Var(coef) = sigma^2 xtx_inv
+    df_residual: int  # n_train minus the rank
+    xtx_inv: np.ndarray  # (X'X)^-1 of the design, bias first, NaN rows/columns where aliased
     settings: dict[str, Any]  # lr_fit() keywords: lr_fit(x, y, **fit.settings) re-runs it
     feature_names: list[str]
     target_names: list[str]
     y_ndim: int
     n_train: int
     n_val: int
-    standardization: dict[str, list] | None  # mean and scale of x when standardize=True
+    aliased: list[bool]  # per feature: no coefficient (lm()'s NA), left out of training
+    rank: int  # coefficients estimated, intercept included (lm()'s rank)
+    verdict: dict[str, Any]  # converged, digits, digits_required, loss_ok, cause, advice
+    optimizer: dict[str, Any]  # name, lr, momentum, schedule, lr_max as resolved
+    preconditioner: dict[str, Any]  # kind, lipschitz, mu, condition numbers, refinement
     versions: dict[str, str]
     device: str
     elapsed: float  # seconds spent training
@@ -56,9 +63,17 @@ class LRFit:
     # -- using the fit --------------------------------------------------------------------
 
     def predict(self, x) -> np.ndarray:
-        """Predictions for new x: (n,) when y was a vector, else (n, q)."""
+        """Predictions for new x: (n,) when y was a vector, else (n, q). Aliased columns
+        contribute nothing (as in lm()), with a RankDeficiencyWarning."""
         new_x = prepare_new_x(x, self.feature_names)
-        weight = np.asarray(self.weight, dtype=np.float64)
+        if any(self.aliased):
+            warnings.warn(
+                f"prediction from a rank-deficient fit: aliased column(s) "
+                f"{', '.join(self.aliased_names)} have no coefficient and contribute nothing",
+                RankDeficiencyWarning,
+                stacklevel=2,
+            )
+        weight = np.nan_to_num(np.asarray(self.weight, dtype=np.float64), nan=0.0)
         bias = np.asarray(self.bias, dtype=np.float64)
         pred = np.empty((new_x.shape[0], weight.shape[0]))
         # C-ordered row chunks: the same bits whatever the layout x arrives in (an R matrix
@@ -71,6 +86,10 @@ class LRFit:
     def coef(self) -> np.ndarray:
         """weight for one output as a vector (p,), else (q, p): like scikit-learn's coef_."""
         return self.weight[0] if self.y_ndim == 1 else self.weight
+
+    @property
+    def aliased_names(self) -> list[str]:
+        return [name for name, a in zip(self.feature_names, self.aliased, strict=True) if a]
 
     @property
     def loss_gap(self) -> float:
@@ -92,6 +111,13 @@ class LRFit:
             pairs = zip(self.feature_names, self.weight[t], strict=True)
             coefs = ", ".join(f"{f}={w:.6g}" for f, w in pairs)
             rows.append(f"  {name}: bias={self.bias[t]:.6g}, {coefs}")
+        if any(self.aliased):
+            rows.append(
+                f"  aliased (no coefficient, as lm()'s NA): {', '.join(self.aliased_names)}; "
+                f"rank {self.rank}"
+            )
+        if not self.converged:
+            rows.append(f"  NOT converged: {self.verdict.get('advice')}")
         return "\n".join(rows)
 
     # -- plain data -----------------------------------------------------------------------
@@ -112,17 +138,20 @@ class LRFit:
                 f"fit format version {data['format_version']} is newer than this lrtiers "
                 f"reads ({FORMAT_VERSION}); upgrade lrtiers"
             )
+        data = _upgrade(data)
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         q = len(fields["target_names"])
-        fields["weight"] = np.asarray(fields["weight"], dtype=np.float64).reshape(q, -1)
-        fields["bias"] = np.asarray(fields["bias"], dtype=np.float64).reshape(q)
+        fields["weight"] = _floats(fields["weight"]).reshape(q, -1)
+        fields["bias"] = _floats(fields["bias"]).reshape(q)
         fields["optimum"] = dict(fields["optimum"])
         for key in ("weight", "bias"):
-            fields["optimum"][key] = np.asarray(fields["optimum"][key], dtype=np.float64)
+            fields["optimum"][key] = _floats(fields["optimum"][key])
         fields["optimum"]["weight"] = fields["optimum"]["weight"].reshape(q, -1)
         fields["history"] = {k: list(v) for k, v in fields["history"].items()}
-        fields["sse"] = np.asarray(fields["sse"], dtype=np.float64).reshape(q)
-        fields["xtx_inv"] = np.asarray(fields["xtx_inv"], dtype=np.float64)
+        fields["sse"] = _floats(fields["sse"]).reshape(q)
+        fields["xtx_inv"] = _floats(fields["xtx_inv"])
+        for key in ("lr_max",):
+            fields[key] = math.inf if fields[key] is None else fields[key]
         return cls(**fields)
 
     def save(self, path) -> None:
@@ -136,6 +165,26 @@ def load_fit(path) -> LRFit:
     """Read a fit written by LRFit.save() or by the R package's lr_save()."""
     with open(path, encoding="utf-8") as fh:
         return LRFit.from_dict(json.load(fh))
+
+
+def _floats(values) -> np.ndarray:
+    """JSON numbers (null for NaN: an aliased coefficient, or no bound) as float64."""
+    return np.array(values, dtype=np.float64)
+
+
+def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
+    """A version 1 file (lrtiers 0.1: no aliasing, the loss-only verdict) as version 2."""
+    if int(data.get("format_version", 0)) >= 2:
+        return data
+    p = len(data["feature_names"])
+    data = dict(data)
+    data.setdefault("aliased", [False] * p)
+    data.setdefault("rank", p + int(bool(data["settings"].get("intercept", True))))
+    data.setdefault("verdict", {"converged": data["converged"], "cause": None, "advice": None})
+    data.setdefault("optimizer", {"name": "sgd", "lr": data["lr"], "lr_max": data["lr_max"]})
+    standardized = data.pop("standardization", None) is not None
+    data.setdefault("preconditioner", {"kind": "scale" if standardized else "none"})
+    return data
 
 
 def _plain(value: Any) -> Any:

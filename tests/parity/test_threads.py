@@ -16,7 +16,7 @@ import torch
 from grid import first_difference, fit_values, write_matrix
 
 import lrtiers
-from lrtiers.inputs import default_threads
+from lrtiers.settings import default_threads
 
 pytestmark = pytest.mark.r
 HERE = __import__("pathlib").Path(__file__).resolve().parent

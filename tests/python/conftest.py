@@ -41,3 +41,19 @@ def assert_same_fit(f, g):
     assert f.history.keys() == g.history.keys()
     for key in f.history:
         assert_same_bits(f.history[key], g.history[key])
+
+
+def assert_lm_digits(fit, coef, digits, se=None):
+    """The fit's coefficients agree with coef ((k, q), intercept first) to `digits`
+    significant digits relative to max(|coef|, SE): |b - b*| <= 10^-digits max(|b*|, SE).
+    SE defaults to OLS standard errors at coef from the fit's own (X'X)^-1."""
+    coef = np.asarray(coef, dtype=np.float64).reshape(len(fit.xtx_inv), -1)
+    got = (
+        np.vstack([fit.bias[None, :], fit.weight.T]) if fit.settings["intercept"] else fit.weight.T
+    )
+    if se is None:
+        se = np.sqrt(np.outer(np.diag(fit.xtx_inv), fit.sse / max(fit.df_residual, 1)))
+    yardstick = np.fmax(np.abs(coef), np.nan_to_num(np.asarray(se).reshape(coef.shape)))
+    assert np.array_equal(np.isnan(got), np.isnan(coef)), "aliased coefficients differ"
+    error = np.abs(got - coef) / yardstick
+    assert np.nanmax(error) <= 10.0**-digits, f"only {-np.log10(np.nanmax(error)):.2f} digits"

@@ -10,9 +10,11 @@ def test_lr_compare_table(crop):
     assert list(table["tier"]) == ["closed-form", *lrtiers.TIERS]
     assert {"apples:bias", "y1:bias"} & set(table.columns) == {"y1:bias"}
     assert (table["gap"].abs() < 1e-10).all()
-    assert (table["max_coef_diff"] < 1e-8).all()
-    assert table["converged"].all()
-    one = lrtiers.lr_compare(x, y[:, 0], tiers=["numpy"], epochs=3, seed=0, lr=1e-5)
+    assert (table["max_coef_diff"] < 1e-6).all()
+    assert table["converged"].all() and (table["digits"].iloc[1:] >= 7).all()
+    one = lrtiers.lr_compare(
+        x, y[:, 0], tiers=["numpy"], epochs=3, seed=0, lr=1e-5, precondition="none"
+    )
     assert list(one.columns[:5]) == ["tier", "bias", "x1", "x2", "x3"]
     assert not bool(one["converged"].iloc[1])
     # one seed for all tiers when none is given: every tier starts from the same point

@@ -29,7 +29,7 @@ def fit(crop):
 def test_to_dict_is_plain_python(fit):
     d = fit.to_dict()
     assert _plain_only(d)
-    assert d["format"] == "lrtiers-fit" and d["format_version"] == 1
+    assert d["format"] == "lrtiers-fit" and d["format_version"] == 2
     for key in (
         "weight",
         "bias",

@@ -32,7 +32,14 @@ def test_synthetic_matches_seed004():
 def test_seed004_numpy_run():
     x, y, w, b = seed004_data_and_numpy_init()
     fit = lrtiers.lr_fit(
-        x, y, tier="numpy", lr=0.01, epochs=1000, init={"weight": [[w[0]]], "bias": [b[0]]}, seed=0
+        x,
+        y,
+        tier="numpy",
+        lr=0.01,
+        epochs=1000,
+        init={"weight": [[w[0]]], "bias": [b[0]]},
+        seed=0,
+        **lrtiers.TUTORIAL_SETTINGS,
     )
     # seed 004: Final bias: [1.00716318]  Final weight: [1.99588476]
     assert round(fit.bias[0], 8) == 1.00716318
@@ -44,7 +51,9 @@ def test_seed004_every_tier_float32(tier):
     # seed 004's torch runs (float32, lr 0.01 / 0.1, 1000 epochs) print bias 1.0072, weight 1.9959;
     # the class version prints 1.0071604251861572 and 1.9958817958831787.
     x, y = datasets.synthetic(seed=42, x="normal")
-    fit = lrtiers.lr_fit(x, y, tier=tier, lr=0.01, epochs=1000, dtype="float32", seed=42)
+    fit = lrtiers.lr_fit(
+        x, y, tier=tier, lr=0.01, epochs=1000, dtype="float32", seed=42, **lrtiers.TUTORIAL_SETTINGS
+    )
     assert round(float(fit.bias[0]), 4) == 1.0072
     assert round(float(fit.weight[0, 0]), 4) == 1.9959
     # float32 reductions end a few float32 ulps apart (the tutorial ran on a GPU if it had one)
@@ -60,7 +69,13 @@ def test_seed003_first_step():
     b, w = rng.randn(1), rng.randn(1)
     np.testing.assert_allclose([b[0], w[0]], [0.49671415, -0.1382643], atol=5e-9)
     fit = lrtiers.lr_fit(
-        x_train, y_train, tier="numpy", lr=0.1, epochs=1, init={"weight": [[w[0]]], "bias": [b[0]]}
+        x_train,
+        y_train,
+        tier="numpy",
+        lr=0.1,
+        epochs=1,
+        init={"weight": [[w[0]]], "bias": [b[0]]},
+        **lrtiers.TUTORIAL_SETTINGS,
     )
     # Seed 003's own code gives 2.7421577700550976 here (run it: the test below replays its
     # draws); the 2.720278897826747 printed beside it does not follow from that code, while
@@ -91,7 +106,15 @@ def test_seed002_numpy_losses():
     X = np.array([1, 2, 3, 4, 5, 6, 7, 8], dtype=np.float64)
     X = X.astype(np.float32)  # as the seed builds it
     fit = lrtiers.lr_fit(
-        X, 2 * X, tier="numpy", lr=0.008, epochs=25, init="zeros", intercept=False, dtype="float32"
+        X,
+        2 * X,
+        tier="numpy",
+        lr=0.008,
+        epochs=25,
+        init="zeros",
+        intercept=False,
+        dtype="float32",
+        **lrtiers.TUTORIAL_SETTINGS,
     )
     printed = [102.0, 12.52815056, 1.53877044, 0.18899959, 0.02321389]
     losses = [fit.initial_loss] + fit.history["loss"]

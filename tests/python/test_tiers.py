@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import assert_same_fit
+from conftest import assert_lm_digits, assert_same_fit
 
 import lrtiers
 
@@ -47,40 +47,57 @@ def test_no_intercept(tier, well_conditioned):
 
 
 @pytest.mark.parametrize("tier", TIERS)
-def test_standardize_reports_original_scale(crop, tier):
+@pytest.mark.parametrize("precondition", ["scale", "orthogonal"])
+def test_preconditioned_fits_report_the_original_scale(crop, tier, precondition):
     x, y = crop
-    fit = lrtiers.lr_fit(x, y, tier=tier, standardize=True, seed=0, epochs=3000)
+    fit = lrtiers.lr_fit(x, y, tier=tier, precondition=precondition, seed=0, epochs=3000)
     design = np.column_stack([np.ones(15), x])
     coef = np.linalg.lstsq(design, y, rcond=None)[0]
-    np.testing.assert_allclose(fit.weight, coef[1:].T, rtol=1e-7)
-    np.testing.assert_allclose(fit.bias, coef[0], rtol=1e-7)
-    assert fit.standardization is not None and fit.converged
+    assert_lm_digits(fit, coef, 7)
+    assert fit.preconditioner["kind"] == precondition and fit.converged
+    assert fit.stop_reason == "converged" and fit.epochs_run < 3000
 
 
-def test_standardize_without_intercept_scales_only(well_conditioned):
+def test_standardize_is_the_scale_preconditioner(crop):
+    x, y = crop
+    a = lrtiers.lr_fit(x, y, standardize=True, seed=0, epochs=50, stop_when_converged=False)
+    b = lrtiers.lr_fit(x, y, precondition="scale", seed=0, epochs=50, stop_when_converged=False)
+    assert_same_fit(a, b)
+    assert a.settings["precondition"] == "scale" and a.settings["standardize"] is None
+    with pytest.raises(ValueError, match="give only precondition"):
+        lrtiers.lr_fit(x, y, standardize=True, precondition="orthogonal")
+
+
+@pytest.mark.parametrize("precondition", ["scale", "orthogonal"])
+def test_preconditioning_without_intercept_does_not_centre(well_conditioned, precondition):
     x, y = well_conditioned
-    fit = lrtiers.lr_fit(x + 3, y, intercept=False, standardize=True, seed=0, epochs=500)
+    fit = lrtiers.lr_fit(x + 3, y, intercept=False, precondition=precondition, seed=0)
     coef = np.linalg.lstsq(x + 3, y, rcond=None)[0]
-    np.testing.assert_allclose(fit.weight, coef.T, atol=1e-8)
-    assert fit.standardization["center"] == [0.0, 0.0, 0.0]
+    assert_lm_digits(fit, coef, 7)
+    assert np.all(fit.bias == 0) and fit.converged
 
 
 def test_unscaled_crop_yields_converge_slowly_and_say_so(crop):
     x, y = crop
-    fit = lrtiers.lr_fit(x, y, seed=0, epochs=100)
-    assert not fit.converged
+    with pytest.warns(lrtiers.ConvergenceWarning, match="precondition='orthogonal'"):
+        fit = lrtiers.lr_fit(x, y, seed=0, epochs=100, **lrtiers.TUTORIAL_SETTINGS)
+    assert not fit.converged and fit.verdict["cause"] == "conditioning"
     assert fit.loss > fit.optimum["loss"]
     assert fit.lr == pytest.approx(1 / (2 / fit.lr_max))
 
 
 def test_lr_auto_is_one_over_l(well_conditioned):
     x, y = well_conditioned
-    fit = lrtiers.lr_fit(x, y, epochs=1, seed=0)
+    fit = lrtiers.lr_fit(x, y, epochs=1, seed=0, precondition="none")
     design = np.column_stack([np.ones(len(x)), x])
     lipschitz = 2 / (len(x) * y.shape[1]) * np.linalg.eigvalsh(design.T @ design)[-1]
     assert fit.lr == pytest.approx(1 / lipschitz, rel=1e-12)
     assert fit.lr_max == pytest.approx(2 / lipschitz, rel=1e-12)
     assert fit.settings["lr"] == "auto"
+    # on orthonormalised columns the Hessian is 2/q I: L = mu = 2/q, lr = q/2
+    fit = lrtiers.lr_fit(x, y, epochs=1, seed=0)
+    assert fit.lr == pytest.approx(y.shape[1] / 2, rel=1e-12)
+    assert fit.preconditioner["condition_number"] == pytest.approx(1.0, rel=1e-12)
 
 
 @pytest.mark.parametrize("tier", TIERS)
@@ -96,10 +113,11 @@ def test_ols_inference_ingredients(crop, tier):
 
 def test_epochs_zero_returns_the_start(crop):
     x, y = crop
-    fit = lrtiers.lr_fit(x, y, epochs=0, seed=9)
+    with pytest.warns(lrtiers.ConvergenceWarning, match="epochs=0 runs no training"):
+        fit = lrtiers.lr_fit(x, y, epochs=0, seed=9, **lrtiers.TUTORIAL_SETTINGS)
     assert fit.epochs_run == 0 and fit.history["loss"] == []
     assert fit.loss == fit.initial_loss
-    again = lrtiers.lr_fit(x, y, epochs=3, seed=9, lr=1e-6)
+    again = lrtiers.lr_fit(x, y, epochs=3, seed=9, lr=1e-6, **lrtiers.TUTORIAL_SETTINGS)
     assert again.initial_loss == fit.initial_loss
 
 
@@ -108,21 +126,23 @@ def test_init_zeros_and_explicit(well_conditioned):
     zero = lrtiers.lr_fit(x, y, init="zeros", epochs=0, seed=0)
     assert np.all(zero.weight == 0) and np.all(zero.bias == 0)
     w0 = np.arange(6.0).reshape(2, 3)
-    given = lrtiers.lr_fit(x, y, init={"weight": w0, "bias": [1.0, 2.0]}, epochs=0)
+    init = {"weight": w0, "bias": [1.0, 2.0]}
+    given = lrtiers.lr_fit(x, y, init=init, epochs=0, precondition="none")
     np.testing.assert_array_equal(given.weight, w0)
     np.testing.assert_array_equal(given.bias, [1.0, 2.0])
-    # explicit init is on the original scale, also when standardising
-    scaled = lrtiers.lr_fit(
-        x * 10 + 5, y, init={"weight": w0, "bias": [1.0, 2.0]}, epochs=0, standardize=True
-    )
-    np.testing.assert_allclose(scaled.weight, w0, rtol=1e-12)
-    np.testing.assert_allclose(scaled.bias, [1.0, 2.0], rtol=1e-12)
+    # explicit init is on the original scale, whatever the training coordinates
+    for precondition in ("scale", "orthogonal"):
+        moved = lrtiers.lr_fit(x * 10 + 5, y, init=init, epochs=0, precondition=precondition)
+        np.testing.assert_allclose(moved.weight, w0, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(moved.bias, [1.0, 2.0], rtol=1e-12)
 
 
 @pytest.mark.parametrize("tier", TIERS)
 def test_validation_fraction(tier, well_conditioned):
     x, y = well_conditioned
-    fit = lrtiers.lr_fit(x, y, tier=tier, validation=0.2, seed=4, epochs=20)
+    fit = lrtiers.lr_fit(
+        x, y, tier=tier, validation=0.2, seed=4, epochs=20, stop_when_converged=False
+    )
     assert (fit.n_train, fit.n_val) == (160, 40)
     assert len(fit.history["val_loss"]) == 20
     order = np.arange(200)
@@ -144,7 +164,9 @@ def test_validation_pair(well_conditioned):
 @pytest.mark.parametrize("batch_size", [None, 7])
 def test_tol_stops_early(well_conditioned, batch_size):
     x, y = well_conditioned
-    fit = lrtiers.lr_fit(x, y, tol=1e-6, epochs=5000, seed=0, batch_size=batch_size, tier="module")
+    fit = lrtiers.lr_fit(
+        x, y, tol=1e-6, epochs=5000, seed=0, batch_size=batch_size, precondition="none"
+    )
     assert fit.stop_reason == "tol"
     assert fit.epochs_run < 5000
     losses = [fit.initial_loss] + fit.history["loss"]

@@ -117,7 +117,9 @@ def test_full_batch_tiers_are_their_tutorial(crop, tier, dtype, seed, fresh_rng)
     inputs = torch.tensor(x, dtype=DTYPES[dtype])
     targets = torch.tensor(y, dtype=DTYPES[dtype])
     w, b, losses = SCRIPTS[tier](inputs, targets, seed, 1e-5, 50)
-    fit = lrtiers.lr_fit(x, y, tier=tier, seed=seed, lr=1e-5, epochs=50, dtype=dtype)
+    fit = lrtiers.lr_fit(
+        x, y, tier=tier, seed=seed, lr=1e-5, epochs=50, dtype=dtype, **lrtiers.TUTORIAL_SETTINGS
+    )
     assert_same_bits(fit.weight, w.double())
     assert_same_bits(fit.bias, b.double())
     # the loss each epoch starts from is the loss the epoch before ended with
@@ -133,7 +135,15 @@ def test_dataloader_tier_is_seed000(dtype, batch_size, variant, fresh_rng):
     targets = torch.tensor(y, dtype=DTYPES[dtype])
     w, b, _ = dataloader_script(inputs, targets, 0, 1e-5, 20, batch_size)
     fit = lrtiers.lr_fit(
-        x, y, tier="dataloader", seed=0, lr=1e-5, epochs=20, batch_size=batch_size, dtype=dtype
+        x,
+        y,
+        tier="dataloader",
+        seed=0,
+        lr=1e-5,
+        epochs=20,
+        batch_size=batch_size,
+        dtype=dtype,
+        **lrtiers.TUTORIAL_SETTINGS,
     )
     assert_same_bits(fit.weight, w.double())
     assert_same_bits(fit.bias, b.double())
@@ -159,7 +169,16 @@ def test_rtorch_seed000_walkthrough_numbers(fresh_rng):
         final = F.mse_loss(model(inputs), targets).item()
     finally:
         torch.set_default_dtype(torch.float32)
-    fit = lrtiers.lr_fit(x, y, tier="dataloader", seed=0, lr=1e-5, epochs=100, batch_size=5)
+    fit = lrtiers.lr_fit(
+        x,
+        y,
+        tier="dataloader",
+        seed=0,
+        lr=1e-5,
+        epochs=100,
+        batch_size=5,
+        **lrtiers.TUTORIAL_SETTINGS,
+    )
     assert_same_bits(fit.weight, model.weight.detach())
     assert_same_bits(fit.bias, model.bias.detach())
     assert fit.loss == pytest.approx(final, rel=1e-12)
@@ -169,7 +188,9 @@ def test_numpy_tier_follows_the_same_batches(crop):
     """Every tier visits mini-batches in the DataLoader tier's order: they agree to round-off."""
     x, y = crop
     settings = dict(seed=3, lr=1e-5, epochs=30, batch_size=4)
-    fits = [lrtiers.lr_fit(x, y, tier=t, **settings) for t in lrtiers.TIERS]
+    fits = [
+        lrtiers.lr_fit(x, y, tier=t, **settings, **lrtiers.TUTORIAL_SETTINGS) for t in lrtiers.TIERS
+    ]
     for fit in fits[1:]:
         np.testing.assert_allclose(fit.weight, fits[0].weight, rtol=1e-10)
         np.testing.assert_allclose(fit.history["loss"], fits[0].history["loss"], rtol=1e-10)

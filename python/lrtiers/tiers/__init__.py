@@ -1,32 +1,19 @@
-"""The five training tiers, one module each, all with one signature:
-
-    train(data: TrainingData, start: Parameters, settings: Settings, monitor: Monitor)
-        -> Parameters
-
-``start`` holds the initial weight (q, p) and bias (q,) (zeros, untrained, without an
-intercept); ``settings.lr`` is the resolved step size. Each module reads as its tutorial.
-"""
+"""The five training tiers, one module each, all with the signature of
+:class:`~lrtiers.tiers.contract.Tier` (see contract.py for the rules). Each reads as its
+tutorial."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from ..settings import TIERS
+from .contract import Parameters, Tier, TrainingData
 
-import numpy as np
-
-from ..defaults import TIERS
+__all__ = ["Parameters", "Tier", "TrainingData", "get_tier"]
 
 
-@dataclass(frozen=True)
-class Parameters:
-    weight: np.ndarray  # (q, p)
-    bias: np.ndarray  # (q,)
-
-
-def _registry() -> dict[str, Callable]:
+def _registry() -> dict[str, Tier]:
     from . import autograd_gd, dataloader_gd, module_gd, numpy_gd, optim_gd
 
-    tiers = {
+    tiers: dict[str, Tier] = {
         "numpy": numpy_gd.train,
         "autograd": autograd_gd.train,
         "optim": optim_gd.train,
@@ -37,5 +24,5 @@ def _registry() -> dict[str, Callable]:
     return tiers
 
 
-def get_tier(name: str) -> Callable:
+def get_tier(name: str) -> Tier:
     return _registry()[name]

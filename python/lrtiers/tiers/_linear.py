@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 from torch.nn.utils import skip_init
 
-from . import Parameters
+from .contract import Parameters
 
 
 class LinearRegression(nn.Module):

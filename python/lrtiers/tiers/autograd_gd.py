@@ -2,21 +2,25 @@
 
 As seeds 000, 001 and 004 teach it: the model is a function of tensors w and b, the MSE is
 written out, autograd fills w.grad and b.grad, and the update runs under torch.no_grad()
-before the gradients are zeroed (PyTorch accumulates them).
+before the gradients are zeroed (PyTorch accumulates them). The update is written out by
+hand (optimizers.HandSGD, HandAdam), as the tutorials do: for plain SGD, w -= lr * w.grad.
 """
 
 from __future__ import annotations
 
 import torch
 
-from . import Parameters
+from ..optimizers import build_optimizer
+from .contract import Parameters
 
 
-def train(data, start: Parameters, settings, monitor) -> Parameters:
+def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Parameters:
     x, y = data.x, data.y
     w = torch.tensor(start.weight, device=x.device, requires_grad=True)
     b = torch.tensor(start.bias, device=x.device, requires_grad=settings.intercept)
-    lr = settings.lr
+    update, schedule = build_optimizer(
+        optimizer_spec, [w, b] if settings.intercept else [w], by_hand=True
+    )
 
     def model(x):
         return x @ w.t() + b
@@ -36,10 +40,10 @@ def train(data, start: Parameters, settings, monitor) -> Parameters:
             monitor.record(loss, w.grad, b.grad)
             # 4. adjust the parameters by a small step against the gradient, 5. reset the gradients
             with torch.no_grad():
-                w -= lr * w.grad
+                update.step([w.grad, b.grad] if settings.intercept else [w.grad])
                 w.grad.zero_()
                 if settings.intercept:
-                    b -= lr * b.grad
                     b.grad.zero_()
+        schedule.step()
 
     return Parameters(w.detach().cpu().numpy(), b.detach().cpu().numpy())

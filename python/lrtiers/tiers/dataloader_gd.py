@@ -17,12 +17,12 @@ draws from torch's generator, bit for bit, at a fraction of the cost (see batche
 from __future__ import annotations
 
 import torch.nn.functional as F
-import torch.optim as optim
 from torch.utils.data import DataLoader, TensorDataset
 
 from ..batches import BatchIndexSampler
-from . import Parameters
+from ..optimizers import build_optimizer
 from ._linear import build_model, final_parameters
+from .contract import Parameters
 
 
 def batched_loader(dataset: TensorDataset, batch_size: int, shuffle: bool) -> DataLoader:
@@ -37,7 +37,7 @@ def batched_loader(dataset: TensorDataset, batch_size: int, shuffle: bool) -> Da
     return DataLoader(dataset, batch_size=None, sampler=sampler)
 
 
-def train(data, start: Parameters, settings, monitor) -> Parameters:
+def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Parameters:
     inputs, targets = data.x, data.y
     # batch_size=None: one batch of every row, in order (shuffling cannot change it)
     full_batch = settings.batch_size is None
@@ -49,7 +49,9 @@ def train(data, start: Parameters, settings, monitor) -> Parameters:
     # Define model, loss function and optimizer
     model = build_model(start, settings.intercept, inputs.device)
     loss_fn = F.mse_loss
-    opt = optim.SGD(model.parameters(), lr=settings.lr)
+    opt, schedule = build_optimizer(
+        optimizer_spec, model.parameters(), loss_of=lambda: loss_fn(model(inputs), targets)
+    )
     lin = model.linear
 
     for epoch in monitor.epochs(lin.weight, lin.bias):
@@ -62,5 +64,6 @@ def train(data, start: Parameters, settings, monitor) -> Parameters:
             monitor.record(loss, lin.weight.grad, lin.bias.grad if settings.intercept else None)
             opt.step()
             opt.zero_grad()
+        schedule.step()
 
     return final_parameters(model, start)

@@ -1,23 +1,26 @@
 """Tier "module": the model as an nn.Module (nn.Linear), trained with loss + optimizer.
 
 As seeds 000, 001, 002 and 004 teach it: model = nn.Linear(p, q) (wrapped in a small
-LinearRegression module), loss_fn = nn.MSELoss(), optimizer = optim.SGD(model.parameters()).
+LinearRegression module), loss_fn = nn.MSELoss(), optimizer = optim.SGD(model.parameters())
+(or another torch.optim optimizer, from optimizers.build_optimizer).
 """
 
 from __future__ import annotations
 
 import torch.nn as nn
-import torch.optim as optim
 
-from . import Parameters
+from ..optimizers import build_optimizer
 from ._linear import build_model, final_parameters
+from .contract import Parameters
 
 
-def train(data, start: Parameters, settings, monitor) -> Parameters:
+def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Parameters:
     x, y = data.x, data.y
     model = build_model(start, settings.intercept, x.device)
     loss_fn = nn.MSELoss(reduction="mean")
-    optimizer = optim.SGD(model.parameters(), lr=settings.lr)
+    optimizer, schedule = build_optimizer(
+        optimizer_spec, model.parameters(), loss_of=lambda: loss_fn(model(x), y)
+    )
     lin = model.linear
 
     for epoch in monitor.epochs(lin.weight, lin.bias):
@@ -33,5 +36,6 @@ def train(data, start: Parameters, settings, monitor) -> Parameters:
             monitor.record(loss, lin.weight.grad, lin.bias.grad if settings.intercept else None)
             # step 4: update parameters via the optimizer
             optimizer.step()
+        schedule.step()
 
     return final_parameters(model, start)

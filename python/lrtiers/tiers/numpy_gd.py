@@ -2,21 +2,25 @@
 
 As seeds 003 and 004 teach it: forward pass, MSE, gradients worked out by hand, update.
 For q outputs the loss averages over all n*q elements (F.mse_loss's default), so
-dloss/dW = 2/(n q) * error' x and dloss/db = 2/(n q) * colsums(error).
+dloss/dW = 2/(n q) * error' x and dloss/db = 2/(n q) * colsums(error). The update is
+written out by hand too (optimizers.HandSGD, HandAdam): for plain SGD, w -= lr * dw.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import Parameters
+from ..optimizers import build_optimizer
+from .contract import Parameters
 
 
-def train(data, start: Parameters, settings, monitor) -> Parameters:
+def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Parameters:
     x, y = data.x_numpy, data.y_numpy
     w = start.weight.copy()  # (q, p)
     b = start.bias.copy()  # (q,)
-    lr = settings.lr
+    update, schedule = build_optimizer(
+        optimizer_spec, [w, b] if settings.intercept else [w], by_hand=True
+    )
 
     for epoch in monitor.epochs(w, b):
         for x_batch, y_batch in monitor.batches(x, y):
@@ -29,9 +33,8 @@ def train(data, start: Parameters, settings, monitor) -> Parameters:
             dw = 2 * (error.T @ x_batch) / error.size
             db = 2 * error.sum(axis=0) / error.size
             monitor.record(loss, dw, db if settings.intercept else None)
-            # step 4: update weights and bias
-            w -= lr * dw
-            if settings.intercept:
-                b -= lr * db
+            # step 4: update weights and bias (plain SGD: w -= lr * dw; b -= lr * db)
+            update.step([dw, db] if settings.intercept else [dw])
+        schedule.step()
 
     return Parameters(w, b)

@@ -1,25 +1,30 @@
-"""Tier "optim": autograd + a torch loss module + torch.optim.SGD.
+"""Tier "optim": autograd + a torch loss module + a torch.optim optimizer.
 
 As seeds 002 and 004 teach it: nn.MSELoss replaces the hand-written loss and
-optim.SGD([b, w]) the manual update: zero_grad(), backward(), step().
+optim.SGD([b, w]) the manual update: zero_grad(), backward(), step(). Other optimizers
+(momentum, Nesterov, Adam, L-BFGS) come from the same seam, optimizers.build_optimizer.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn as nn
-import torch.optim as optim
 
-from . import Parameters
+from ..optimizers import build_optimizer
+from .contract import Parameters
 
 
-def train(data, start: Parameters, settings, monitor) -> Parameters:
+def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Parameters:
     x, y = data.x, data.y
     w = torch.tensor(start.weight, device=x.device, requires_grad=True)
     b = torch.tensor(start.bias, device=x.device, requires_grad=settings.intercept)
 
     loss_fn = nn.MSELoss(reduction="mean")
-    optimizer = optim.SGD([b, w] if settings.intercept else [w], lr=settings.lr)
+    optimizer, schedule = build_optimizer(
+        optimizer_spec,
+        [b, w] if settings.intercept else [w],
+        loss_of=lambda: loss_fn(x @ w.t() + b, y),
+    )
 
     for epoch in monitor.epochs(w, b):
         for x_batch, y_batch in monitor.batches(x, y):
@@ -33,5 +38,6 @@ def train(data, start: Parameters, settings, monitor) -> Parameters:
             monitor.record(loss, w.grad, b.grad)
             # step 4: update weights and bias using the optimizer
             optimizer.step()
+        schedule.step()
 
     return Parameters(w.detach().cpu().numpy(), b.detach().cpu().numpy())

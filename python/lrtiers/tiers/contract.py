@@ -1,0 +1,82 @@
+"""The tier contract: what a tier receives, what it returns, when it calls the monitor.
+
+A tier is a function ``train(data, start, settings, optimizer_spec, monitor) -> Parameters``
+(:class:`Tier`). It writes its tutorial's loop around three calls to the monitor::
+
+    optimizer, schedule = build_optimizer(optimizer_spec, params, ...)  # the one seam
+    for epoch in monitor.epochs(weight, bias):      # stops early: converged, tol, callback
+        for xb, yb in monitor.batches(x, y):        # full batch, or DataLoader-order batches
+            ...forward, loss, backward...
+            monitor.record(loss, weight_grad, bias_grad)   # after backward, before the step
+            ...the optimizer's step...
+        schedule.step()                             # the step-size schedule, once an epoch
+
+The rules:
+
+- ``data`` is already preconditioned (the tier trains on z, see precondition.py) and on the
+  fit's device; the CPU tiers may use its NumPy views. Aliased columns are gone.
+- ``start`` holds the initial weight (q, p) and bias (q,) in training coordinates; the bias
+  is zeros and stays untrained when ``settings.intercept`` is False.
+- ``monitor.epochs()`` gets the live parameters (weight, then bias): it evaluates them to
+  keep the history, checks convergence and divergence, and calls the user's callback.
+- ``monitor.record()`` is called once per batch, after ``backward()`` (or the hand-derived
+  gradients) and before the update, with the batch loss and the gradients (None for an
+  untrained bias). A full-batch step's loss and gradient are those of the parameters the
+  previous epoch ended with: the monitor books them one epoch late, at no extra cost.
+- The tier returns the final parameters as NumPy arrays (training coordinates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from ..optimizers import OptimizerSpec
+from ..settings import Settings
+
+
+@dataclass(frozen=True)
+class Parameters:
+    weight: np.ndarray  # (q, p)
+    bias: np.ndarray  # (q,)
+
+
+@dataclass
+class TrainingData:
+    """What a tier trains on: torch tensors on the fit's device and NumPy views of them."""
+
+    x: torch.Tensor  # (n, p)
+    y: torch.Tensor  # (n, q)
+    x_numpy: np.ndarray | None  # CPU only: the same memory as x
+    y_numpy: np.ndarray | None
+    x_val: torch.Tensor | None = None
+    y_val: torch.Tensor | None = None
+
+
+class TierMonitor(Protocol):
+    def epochs(self, *params: Any) -> Iterator[int]:
+        """Epoch numbers 1, 2, ...; params are the live (weight, bias) arrays or tensors."""
+        ...
+
+    def batches(self, x: Any, y: Any) -> Iterator[tuple[Any, Any]]:
+        """One epoch's batches: (x, y) itself for full batch, else DataLoader-order rows."""
+        ...
+
+    def record(self, loss: Any, *grads: Any) -> None:
+        """A batch's loss and gradients, after backward and before the update."""
+        ...
+
+
+class Tier(Protocol):
+    def __call__(
+        self,
+        data: TrainingData,
+        start: Parameters,
+        settings: Settings,
+        optimizer_spec: OptimizerSpec,
+        monitor: TierMonitor,
+    ) -> Parameters: ...
