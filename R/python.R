@@ -12,10 +12,29 @@ lrtiers_py <- NULL
 # Mutable package state (the namespace is locked after loading).
 .state <- new.env(parent = emptyenv())
 
-#: The pip requirement for torch: pinned exactly (any other spec pulls CUDA wheels).
-TORCH_REQUIREMENT <- "torch==2.13.0"
-#: The rest of the core's dependencies, installed after torch.
-PYTHON_REQUIREMENTS <- c("numpy>=1.26", "pandas>=2.0", "threadpoolctl>=3.1")
+#' The core's pip requirements, as its requirements.txt pins them (the one source)
+#'
+#' `torch`: the exact pin, installed first (any other specification pulls CUDA
+#' wheels); `others`: the rest, installed after it; `torch_version`: the pinned
+#' version. Read from the copy of the core bundled with this package.
+#' @noRd
+core_requirements <- function() {
+  file <- system.file("python", "lrtiers", "requirements.txt", package = "lrtiers")
+  if (!nzchar(file)) {
+    stop(lrtiers_condition(
+      "this lrtiers R package has no bundled core (inst/python): reinstall it from its tarball.",
+      class = "lrtiers_python_error"
+    ))
+  }
+  lines <- trimws(readLines(file, warn = FALSE))
+  lines <- lines[nzchar(lines) & !startsWith(lines, "#")]
+  torch <- lines[startsWith(lines, "torch==")]
+  list(
+    torch = torch,
+    others = setdiff(lines, torch),
+    torch_version = sub("^torch==", "", torch)
+  )
+}
 #: The virtualenv install_lrtiers() creates (reticulate also looks for "r-<module>").
 DEFAULT_ENVNAME <- "r-lrtiers"
 
@@ -180,7 +199,10 @@ python_prepare <- function() {
           ),
           if (inherits(started, "error")) conditionMessage(started),
           "Set up one with torch by running lrtiers::install_lrtiers(),",
-          "or set LRTIERS_PYTHON to a Python that has torch==2.13.0, NumPy and threadpoolctl."
+          sprintf(
+            "or set LRTIERS_PYTHON to a Python that has %s, NumPy and threadpoolctl.",
+            core_requirements()$torch
+          )
         ),
         class = "lrtiers_python_error", call = NULL
       ))
@@ -343,10 +365,10 @@ python_missing_condition <- function(error = NULL, missing = NULL) {
 
 pip_commands <- function(python) {
   c(
-    sprintf("%s -m pip install %s", shQuote(python), TORCH_REQUIREMENT),
+    sprintf("%s -m pip install %s", shQuote(python), core_requirements()$torch),
     sprintf(
       "%s -m pip install %s", shQuote(python),
-      paste(shQuote(PYTHON_REQUIREMENTS), collapse = " ")
+      paste(shQuote(core_requirements()$others), collapse = " ")
     )
   )
 }
@@ -365,9 +387,10 @@ core_install_command <- function(python) {
 #'
 #' Creates a Python virtualenv (by default `r-lrtiers`, in
 #' [reticulate::virtualenv_root()], where this package looks for it) and
-#' installs, in this order: `torch==2.13.0` on its own (pinned exactly: any
-#' other specification makes pip download several GB of CUDA packages), then
-#' NumPy, pandas and threadpoolctl, then the Python core `lrtiers` (by default
+#' installs, in this order: torch on its own, at the exact version the bundled
+#' core pins (any other specification makes pip download several GB of CUDA
+#' packages), then NumPy, pandas and threadpoolctl as the core requires them,
+#' then the Python core `lrtiers` (by default
 #' the copy bundled with this R package). Like `keras3::install_keras()` and
 #' `rTorch::install_pytorch()`.
 #'
@@ -407,10 +430,10 @@ install_lrtiers <- function(envname = DEFAULT_ENVNAME, python = NULL, core = NUL
   commands <- c(
     sprintf("%s -m venv %s", shQuote(python), shQuote(path)),
     sprintf("%s -m pip install --upgrade pip", shQuote(env_python)),
-    sprintf("%s -m pip install %s", shQuote(env_python), TORCH_REQUIREMENT),
+    sprintf("%s -m pip install %s", shQuote(env_python), core_requirements()$torch),
     sprintf(
       "%s -m pip install %s", shQuote(env_python),
-      paste(shQuote(PYTHON_REQUIREMENTS), collapse = " ")
+      paste(shQuote(core_requirements()$others), collapse = " ")
     ),
     sprintf("%s -m pip install --no-deps %s", shQuote(env_python), shQuote(core))
   )
@@ -533,12 +556,11 @@ lr_doctor <- function() {
       if (!is.null(out$python)) pip_commands(out$python)
     )
   }
-  if (!is.na(out$versions[["torch"]]) &&
-    !identical(sub("+", "", out$versions[["torch"]], fixed = TRUE), "2.13.0") &&
-    !startsWith(out$versions[["torch"]], "2.13.0")) {
+  pinned <- core_requirements()$torch_version
+  if (!is.na(out$versions[["torch"]]) && !startsWith(out$versions[["torch"]], pinned)) {
     out$problems <- c(out$problems, sprintf(
-      "torch %s is not the tested 2.13.0: results may differ in the last bits",
-      out$versions[["torch"]]
+      "torch %s is not the tested %s: results may differ in the last bits",
+      out$versions[["torch"]], pinned
     ))
   }
   if (inherits(prepared, "error")) {

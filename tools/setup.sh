@@ -18,7 +18,7 @@ if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 # --- 1. Debian packages --------------------------------------------------------
 DEB_PACKAGES=(
   r-base-core r-base-dev pandoc
-  r-cran-testthat r-cran-knitr r-cran-rmarkdown r-cran-generics r-cran-jsonlite
+  r-cran-testthat r-cran-knitr r-cran-rmarkdown r-cran-generics r-cran-jsonlite r-cran-roxygen2
   # reticulate 1.41's build dependencies, all in bookworm
   r-cran-rcpp r-cran-rcpptoml r-cran-here r-cran-png r-cran-rappdirs r-cran-rlang
   r-cran-withr r-cran-matrix
@@ -68,17 +68,18 @@ if [ ! -x "$VENV/bin/python" ]; then
   /usr/bin/python3.11 -m venv "$VENV"
 fi
 PIP=("$VENV/bin/python" -m pip install -q)
+CORE_REQUIREMENTS=python/lrtiers/requirements.txt  # the one place the pins live
 req_stamp=$STAMP_DIR/python-requirements
-if [ ! -f "$req_stamp" ] || ! cmp -s requirements-dev.txt "$req_stamp"; then
+if [ ! -f "$req_stamp" ] || ! cat $CORE_REQUIREMENTS requirements-dev.txt | cmp -s - "$req_stamp"; then
   log "installing Python packages into $VENV"
   # torch first and pinned exactly: any other spec downloads GBs of CUDA packages.
-  "${PIP[@]}" torch==2.13.0
+  "${PIP[@]}" "$(grep -E '^torch==' $CORE_REQUIREMENTS)"
   # rpy2 3.6 needs symbols R 4.2 lacks; remove any 3.6 before installing 3.5.x.
   if "$VENV/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(not m.version("rpy2").startswith("3.6"))' 2>/dev/null; then
     "$VENV/bin/python" -m pip uninstall -y -q rpy2 rpy2-rinterface rpy2-robjects
   fi
-  "${PIP[@]}" -r requirements-dev.txt
-  cp requirements-dev.txt "$req_stamp"
+  "${PIP[@]}" -r $CORE_REQUIREMENTS -r requirements-dev.txt
+  cat $CORE_REQUIREMENTS requirements-dev.txt > "$req_stamp"
 fi
 # The core, editable, unless this checkout's python/ is already what the venv imports.
 if ! "$VENV/bin/python" -c 'import lrtiers, os, sys; sys.exit(os.path.dirname(lrtiers.__file__) != sys.argv[1])' \
