@@ -19,10 +19,14 @@ generics::augment
 #'
 #' * `tidy()`: one row per coefficient: `term`, `estimate`, `std.error`,
 #'   `statistic`, `p.value` (OLS at the fitted estimate, as in
-#'   [summary.lr_fit()]), and `conf.low`, `conf.high` with `conf.int = TRUE`.
+#'   [summary.lr_fit()]; `NA` for an aliased coefficient, as in `lm()`), and
+#'   `conf.low`, `conf.high` with `conf.int = TRUE`. It warns (class
+#'   `lrtiers_convergence_warning`) when the fit has not converged.
 #' * `glance()`: one row (per response): `r.squared`, `adj.r.squared`,
 #'   `sigma`, `df`, `df.residual`, `nobs`, `loss`, `optimum_loss`, `loss_gap`,
-#'   `converged`, `epochs`, `tier`, `lr`, `stop_reason`, `elapsed`.
+#'   `converged`, `digits` (significant digits of the worst coefficient against
+#'   the least-squares answer), `epochs`, `tier`, `lr`, `stop_reason`,
+#'   `elapsed`.
 #' * `augment()`: the data with `.fitted` and `.resid` (one pair per response,
 #'   `.fitted_<response>`, for multi-output fits). Without `newdata` it uses
 #'   the training data (the model frame, or x and y); with `newdata` it
@@ -36,7 +40,7 @@ generics::augment
 #' @return A data frame.
 #' @name lr_fit-tidiers
 #' @examplesIf lrtiers:::python_ready()
-#' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, standardize = TRUE, seed = 1)
+#' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, seed = 1)
 #' tidy(fit, conf.int = TRUE)
 #' glance(fit)
 #' head(augment(fit))
@@ -47,9 +51,10 @@ NULL
 #' @export
 tidy.lr_fit <- function(x, conf.int = FALSE, conf.level = 0.95, ...) {
   check_no_dots(...)
+  warn_not_converged(x, "tidy()")
   tables <- coef_tables(x)
   rows <- lapply(names(tables), function(response) {
-    table <- tables[[response]]
+    table <- with_aliased_rows(tables[[response]], x$aliased)
     out <- data.frame(
       response = response,
       term = rownames(table),
@@ -77,7 +82,6 @@ tidy.lr_fit <- function(x, conf.int = FALSE, conf.level = 0.95, ...) {
 #' @export
 glance.lr_fit <- function(x, ...) {
   check_no_dots(...)
-  k <- nrow(x$xtx_inv)
   r2 <- r_squared(x)
   n <- x$n_train
   adj <- 1 - (1 - r2) * (n - as.integer(x$intercept)) / x$df.residual
@@ -85,14 +89,15 @@ glance.lr_fit <- function(x, ...) {
     response = x$target_names,
     r.squared = r2,
     adj.r.squared = adj,
-    sigma = unname(sqrt(x$sse / x$df.residual)),
-    df = k - as.integer(x$intercept),
+    sigma = if (x$df.residual > 0) unname(sqrt(x$sse / x$df.residual)) else NaN,
+    df = x$rank - as.integer(x$intercept),
     df.residual = x$df.residual,
     nobs = n,
     loss = x$loss,
     optimum_loss = x$optimum$loss,
     loss_gap = x$loss - x$optimum$loss,
     converged = x$converged,
+    digits = x$verdict$digits %||% NA_real_,
     epochs = x$epochs_run,
     tier = x$tier,
     lr = x$lr,

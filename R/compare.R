@@ -14,12 +14,12 @@
 #' @inheritParams lr_fit
 #' @param tiers The tiers to fit; `NULL` for all of [lr_tiers()].
 #' @param ... Settings of [lr_fit()], named (`epochs = 500`, `seed = 1`,
-#'   `standardize = TRUE`, ...); an unknown name is an error.
+#'   `precondition = "scale"`, ...); an unknown name is an error.
 #' @return A data frame, one row per tier after the closed-form row.
 #' @export
 #' @examplesIf lrtiers:::python_ready()
 #' lr_compare(cbind(apples, oranges) ~ temp + rainfall + humidity,
-#'   data = crop_yields, standardize = TRUE, epochs = 500, seed = 1
+#'   data = crop_yields, seed = 1
 #' )
 lr_compare <- function(x, ...) {
   UseMethod("lr_compare")

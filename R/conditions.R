@@ -112,7 +112,8 @@ check_dots_empty <- function(dots_names, n, known, call) {
 #' class lrtiers_error (with the Python class kept), Python warnings R warnings,
 #' and an interrupt an lrtiers_interrupted error.
 #' @noRd
-with_core_conditions <- function(expr, call = NULL, what = function() "the fit") {
+with_core_conditions <- function(expr, call = NULL, what = function() "the fit",
+                                 muffle = character()) {
   warnings_module <- reticulate::import("warnings", convert = FALSE)
   recorder <- warnings_module$catch_warnings(record = TRUE)
   records <- recorder$`__enter__`()
@@ -129,7 +130,7 @@ with_core_conditions <- function(expr, call = NULL, what = function() "the fit")
     expr,
     python.builtin.Exception = function(e) {
       exit()
-      resignal_python_warnings(records, call)
+      resignal_python_warnings(records, call, muffle)
       stop(python_condition(e, call))
     },
     interrupt = function(e) {
@@ -141,18 +142,28 @@ with_core_conditions <- function(expr, call = NULL, what = function() "the fit")
     }
   )
   exit()
-  resignal_python_warnings(records, call)
+  resignal_python_warnings(records, call, muffle)
   result
 }
 
-resignal_python_warnings <- function(records, call) {
+#' R classes of the core's warnings (the Python class is kept as lrtiers_python_<name>)
+#' @noRd
+PYTHON_WARNING_CLASSES <- c(
+  StepSizeWarning = "lrtiers_step_size_warning",
+  ConvergenceWarning = "lrtiers_convergence_warning",
+  RankDeficiencyWarning = "lrtiers_rank_deficiency_warning"
+)
+
+resignal_python_warnings <- function(records, call, muffle = character()) {
   for (record in reticulate::py_to_r(records)) {
     category <- reticulate::py_to_r(reticulate::py_get_attr(record$category, "__name__"))
-    message <- reticulate::py_str(record$message)
-    class <- if (identical(category, "StepSizeWarning")) "lrtiers_step_size_warning" else character()
+    if (category %in% muffle) next
+    message <- as_r_conventions(reticulate::py_str(record$message))
+    class <- unname(PYTHON_WARNING_CLASSES[category])
     warning(lrtiers_condition(
       message,
-      class = c(class, paste0("lrtiers_python_", category)), call = call, type = "warning"
+      class = c(if (!is.na(class)) class, paste0("lrtiers_python_", category)), call = call,
+      type = "warning"
     ))
   }
 }
@@ -167,6 +178,7 @@ python_condition <- function(e, call) {
     error = function(err) conditionMessage(e)
   )
   if (!nzchar(message)) message <- conditionMessage(e)
+  message <- as_r_conventions(message)
   class <- switch(short,
     DivergenceError = "lrtiers_divergence_error",
     ValueError = "lrtiers_value_error",

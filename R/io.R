@@ -1,13 +1,12 @@
-# The core's fit file (format "lrtiers-fit", version 1), read and written in R.
-
-FIT_FORMAT <- "lrtiers-fit"
-FIT_FORMAT_VERSION <- 1L
+# The core's fit file (FIT_FORMAT, FIT_FORMAT_VERSION: from R/core-settings.R), read and
+# written in R.
 
 #' Save and load fits as the core's plain JSON fit file
 #'
 #' `lr_save()` writes a fit as the Python core's fit file (UTF-8 JSON, format
-#' `"lrtiers-fit"` version 1: what `LRFit.save()` writes in Python), and
-#' `lr_load()` reads one, whether R or Python wrote it. Every number keeps its
+#' `"lrtiers-fit"` version 2: what `LRFit.save()` writes in Python), and
+#' `lr_load()` reads one, whether R or Python wrote it (version 1 files, from
+#' lrtiers 0.1, too). Every number keeps its
 #' bits: floats are written as the shortest of 15, 16 or 17 significant digits
 #' that reads back to the same double. No Python is needed for either.
 #'
@@ -22,7 +21,7 @@ FIT_FORMAT_VERSION <- 1L
 #' @return `lr_save()`: `path`, invisibly. `lr_load()`: an `lr_fit`.
 #' @export
 #' @examplesIf lrtiers:::python_ready()
-#' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, standardize = TRUE, seed = 1)
+#' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, seed = 1)
 #' path <- tempfile(fileext = ".json")
 #' lr_save(fit, path)
 #' same <- lr_load(path)

@@ -21,11 +21,28 @@
 #'   matrix/data frame with one column per output.
 #'
 #' ## Settings
-#' The settings have the names and defaults of the Python `lr_fit()`
-#' ([lr_defaults()] reads them from the core); settings you do not supply are
-#' not sent, so the core's own defaults apply. Settings must be named: an
-#' unknown or misspelt name is an error. Whole numbers need no `L`
-#' (`epochs = 100`, `batch_size = 5`, `seed = 1`).
+#' The settings, their defaults and their descriptions come from the Python
+#' core's one declaration ([lr_defaults()] reads them); settings you do not
+#' supply are not sent, so the core's own defaults apply. Settings must be
+#' named: an unknown or misspelt name is an error. Whole numbers need no `L`
+#' (`epochs = 100`, `batch_size = 5`, `seed = 1`). In R:
+#' * `intercept` in the formula method defaults to what the formula says
+#'   (`- 1` or `+ 0` drop it).
+#' * `validation` is a fraction, or held-out data: a data frame for the formula
+#'   method, `list(x, y)` for the x/y methods.
+#' * `seed` seeds torch's generator; R's random numbers are not used or changed.
+#'
+#' ## What you get with the defaults
+#' `lm()`'s answer, by gradient descent: the fit trains on orthonormalised
+#' columns (`precondition = "orthogonal"`) with plain SGD at `lr = 1/L`, which
+#' converges in a handful of epochs, and stops once every coefficient agrees with
+#' the least-squares answer (Householder QR with `lm()`'s rule for aliased
+#' columns, refined in extended precision) to 7 significant digits relative to
+#' `max(|b|, SE(b))`. Aliased columns get `NA`, as in `lm()`. A fit that has not
+#' converged warns (class `lrtiers_convergence_warning`) with advice that fits
+#' the cause, and says so in every view of it. The tutorials' settings
+#' ([lr_tutorial_settings()]: plain SGD at a constant step on the raw columns for
+#' exactly `epochs` epochs) reproduce every tutorial bit for bit.
 #'
 #' @param x A numeric matrix, data frame or vector of features, or a formula.
 #' @param formula A model formula, as in [stats::lm()].
@@ -34,37 +51,7 @@
 #'   column per output.
 #' @param ... Not used: any argument that lands here (a misspelt setting, an
 #'   unnamed setting) is an error.
-#' @param tier The training tier: `"numpy"`, `"autograd"`, `"optim"`,
-#'   `"module"` or `"dataloader"` (see [lr_tiers()]).
-#' @param epochs Number of passes over the training data.
-#' @param lr Step size: a number > 0, or `"auto"` for 1/L, where L is the
-#'   Lipschitz constant of the loss gradient on this data. A step above the
-#'   stable bound 2/L gives a warning of class `lrtiers_step_size_warning`; a
-#'   diverging fit an error of class `lrtiers_divergence_error`.
-#' @param batch_size `NULL` for full-batch gradient descent, or the mini-batch
-#'   size; with a batch size every tier visits the rows in the order
-#'   `DataLoader(..., shuffle = TRUE)` would.
-#' @param shuffle Shuffle the rows every epoch (mini-batches only).
-#' @param seed A whole number in \[0, 2^32), or `NULL` for a fresh one (stored
-#'   in the fit's `settings`). Seeds torch's generator for the initial values
-#'   and the batch order; R's random numbers are not used or changed.
-#' @param intercept Fit an intercept. In the formula method it defaults to what
-#'   the formula says.
-#' @param init Initial values: `"default"` (as `nn.Linear(p, q)` draws them
-#'   after `torch.manual_seed(seed)`), `"zeros"`, or a list with `weight`
-#'   (q x p matrix) and `bias` (length q), on the scale of the original data.
-#' @param dtype `"float64"` or `"float32"`: the precision of the arithmetic.
-#' @param device `"cpu"`, or `"cuda"` / `"cuda:N"` where torch sees a GPU.
-#' @param standardize Train on standardised features (the coefficients are
-#'   still reported on the original scale). Usually needed for plain gradient
-#'   descent to reach the least-squares answer on real data.
-#' @param validation `NULL`, a fraction of the rows held out by a seeded
-#'   shuffle, or held-out data: a data frame for the formula method, a list
-#'   `list(x, y)` for the x/y methods. Its loss is recorded every epoch.
-#' @param tol `NULL`, or stop when an epoch improves the loss by less than this
-#'   relative amount.
-#' @param threads CPU threads for the arithmetic (`NULL`: every CPU this
-#'   process may use); recorded in the fit, as the bits can depend on it.
+#' @eval setting_param_docs()
 #' @param subset,na.action As in [stats::lm()]: rows to use, and what to do
 #'   with missing values (default `getOption("na.action")`).
 #' @param progress Show a progress bar (with the loss) while fitting; by
@@ -89,15 +76,15 @@
 #'   [lr_save()], [lr_doctor()].
 #' @export
 #' @examplesIf lrtiers:::python_ready()
-#' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, standardize = TRUE, seed = 1)
+#' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, seed = 1)
 #' fit
 #' summary(fit)
 #' predict(fit, newdata = data.frame(wt = 3, hp = 120))
 #'
-#' # several outputs, mini-batches as in the rTorch tutorial
+#' # several outputs, mini-batches as in the rTorch tutorial (a decaying step
+#' # by default; mini-batch noise keeps them a few digits from lm(): it warns)
 #' crops <- lr_fit(cbind(apples, oranges) ~ temp + rainfall + humidity,
-#'   data = crop_yields, tier = "dataloader", batch_size = 5, epochs = 100,
-#'   standardize = TRUE, seed = 0
+#'   data = crop_yields, tier = "dataloader", batch_size = 5, seed = 0
 #' )
 #' coef(crops)
 lr_fit <- function(x, ...) {
@@ -122,11 +109,7 @@ lr_fit.default <- function(x, ...) {
 
 #' @rdname lr_fit
 #' @export
-lr_fit.formula <- function(formula, data, ..., tier = "module", epochs = 1000, lr = "auto",
-                           batch_size = NULL, shuffle = TRUE, seed = NULL, intercept = TRUE,
-                           init = "default", dtype = "float64", device = "cpu",
-                           standardize = FALSE, validation = NULL, tol = NULL,
-                           threads = NULL, subset, na.action, progress = interactive(),
+lr_fit.formula <- function(formula, data, ..., subset, na.action, progress = interactive(),
                            callback = NULL) {
   call <- match.call()
   call[[1L]] <- as.name("lr_fit")
@@ -166,34 +149,23 @@ lr_fit.formula <- function(formula, data, ..., tier = "module", epochs = 1000, l
 
 #' @rdname lr_fit
 #' @export
-lr_fit.data.frame <- function(x, y, ..., tier = "module", epochs = 1000, lr = "auto",
-                              batch_size = NULL, shuffle = TRUE, seed = NULL,
-                              intercept = TRUE, init = "default", dtype = "float64",
-                              device = "cpu", standardize = FALSE, validation = NULL,
-                              tol = NULL, threads = NULL, progress = interactive(),
-                              callback = NULL) {
+lr_fit.data.frame <- function(x, y, ..., progress = interactive(), callback = NULL) {
   xy_fit(environment(), fit_call(match.call()), fit_call(sys.call()), ...names(), ...length())
 }
 
 #' @rdname lr_fit
 #' @export
-lr_fit.matrix <- function(x, y, ..., tier = "module", epochs = 1000, lr = "auto",
-                          batch_size = NULL, shuffle = TRUE, seed = NULL, intercept = TRUE,
-                          init = "default", dtype = "float64", device = "cpu",
-                          standardize = FALSE, validation = NULL, tol = NULL,
-                          threads = NULL, progress = interactive(), callback = NULL) {
-  xy_fit(environment(), fit_call(match.call()), fit_call(sys.call()), ...names(), ...length())
-}
+lr_fit.matrix <- lr_fit.data.frame
 
 #' @rdname lr_fit
 #' @export
-lr_fit.numeric <- function(x, y, ..., tier = "module", epochs = 1000, lr = "auto",
-                           batch_size = NULL, shuffle = TRUE, seed = NULL, intercept = TRUE,
-                           init = "default", dtype = "float64", device = "cpu",
-                           standardize = FALSE, validation = NULL, tol = NULL,
-                           threads = NULL, progress = interactive(), callback = NULL) {
-  xy_fit(environment(), fit_call(match.call()), fit_call(sys.call()), ...names(), ...length())
-}
+lr_fit.numeric <- lr_fit.data.frame
+
+# The settings' formals (with the core's defaults) go after `...`, from R/core-settings.R
+formals(lr_fit.formula) <- append(formals(lr_fit.formula), setting_formals(), after = 3L)
+formals(lr_fit.data.frame) <- append(formals(lr_fit.data.frame), setting_formals(), after = 3L)
+formals(lr_fit.matrix) <- formals(lr_fit.data.frame)
+formals(lr_fit.numeric) <- formals(lr_fit.data.frame)
 
 fit_call <- function(call) {
   call[[1L]] <- as.name("lr_fit")
@@ -532,9 +504,11 @@ fit_bridge <- function(x, y, settings, feature_names, target_names, progress, ca
   )
   monitor$close()
   monitor$rethrow(call)
+  # fitted values, as lm() has them: no rank-deficiency warning for those
+  fitted <- with_core_conditions(pyfit$predict(x), call = call, muffle = "RankDeficiencyWarning")
   list(
     core = jsonlite::parse_json(py_json(pyfit$to_dict()), simplifyVector = FALSE),
-    fitted = as_r_prediction(pyfit$predict(x), target_names, rownames(x))
+    fitted = as_r_prediction(fitted, target_names, rownames(x))
   )
 }
 
@@ -630,7 +604,7 @@ new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
                        interface = c("formula", "xy", "file"), terms = NULL,
                        xlevels = NULL, contrasts = NULL, model = NULL, na.action = NULL) {
   interface <- match.arg(interface)
-  stopifnot(identical(core$format, "lrtiers-fit"))
+  stopifnot(identical(core$format, FIT_FORMAT))
   features <- unlist(core$feature_names)
   targets <- unlist(core$target_names)
   intercept <- isTRUE(core$settings$intercept)
@@ -651,8 +625,13 @@ new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
   if (!is.null(core$history$val_loss)) {
     history$val_loss <- as.numeric(unlist(core$history$val_loss))
   }
-  xtx_inv <- do.call(rbind, lapply(core$xtx_inv, function(row) as.numeric(unlist(row))))
+  xtx_inv <- do.call(rbind, lapply(core$xtx_inv, json_numbers))
   dimnames(xtx_inv) <- list(coef_names, coef_names)
+  # version 1 files (lrtiers 0.1) have no aliasing and a loss-only verdict
+  aliased <- stats::setNames(
+    as.logical(unlist(core$aliased %||% rep(list(FALSE), length(features)))), features
+  )
+  verdict <- core$verdict %||% list(converged = isTRUE(core$converged))
   residuals <- if (!is.null(fitted) && !is.null(y)) y - fitted
   fit <- list(
     coefficients = coefficients,
@@ -662,11 +641,17 @@ new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
     loss = as.numeric(core$loss),
     initial_loss = as.numeric(core$initial_loss %||% NA_real_),
     optimum = optimum,
-    converged = isTRUE(core$converged),
+    converged = isTRUE(verdict$converged),
+    verdict = verdict,
+    aliased = aliased,
+    rank = as.integer(core$rank %||% (length(features) + intercept)),
     stop_reason = core$stop_reason,
     epochs_run = as.integer(core$epochs_run),
     lr = as.numeric(core$lr),
-    lr_max = as.numeric(core$lr_max),
+    lr_max = as.numeric(core$lr_max %||% Inf), # null: no stable bound
+    optimizer = core$optimizer %||% list(name = "sgd"),
+    preconditioner = core$preconditioner %||%
+      list(kind = if (is.null(core$standardization)) "none" else "scale"),
     history = history,
     sse = stats::setNames(as.numeric(unlist(core$sse)), targets),
     df.residual = as.integer(core$df_residual),
@@ -694,9 +679,15 @@ new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
   structure(fit, class = "lr_fit")
 }
 
+#' JSON numbers as a double vector: null (NaN, e.g. an aliased coefficient) is NA
+#' @noRd
+json_numbers <- function(values) {
+  vapply(values, function(v) if (is.null(v)) NA_real_ else as.numeric(v), numeric(1))
+}
+
 coef_table <- function(weight, bias, coef_names, targets, intercept, multi) {
-  w <- do.call(rbind, lapply(weight, function(row) as.numeric(unlist(row))))
-  b <- as.numeric(unlist(bias))
+  w <- do.call(rbind, lapply(weight, json_numbers))
+  b <- json_numbers(bias)
   table <- t(cbind(if (intercept) b, w))
   dimnames(table) <- list(coef_names, targets)
   if (multi) table else stats::setNames(table[, 1L], coef_names)

@@ -4,10 +4,13 @@
 #' training tiers of the tutorials (pure NumPy, autograd, an optimizer, an
 #' `nn.Module`, DataLoader mini-batches), through the Python core and
 #' `reticulate`, and returns a plain R object with the methods of [stats::lm()]
-#' fits. Nothing is imported when the package loads; the first fit finds
-#' Python (see [lr_doctor()]) and [install_lrtiers()] sets one up.
+#' fits. With the defaults it gives `lm()`'s answer; when a fit has not reached
+#' it, every view of the fit says so. Nothing is imported when the package
+#' loads; the first fit finds Python (see [lr_doctor()]) and
+#' [install_lrtiers()] sets one up.
 #'
-#' Vignettes: `vignette("rtorch-tutorial", package = "lrtiers")`,
+#' Vignettes: `vignette("conditioning", package = "lrtiers")`,
+#' `vignette("rtorch-tutorial", package = "lrtiers")`,
 #' `vignette("tiers", package = "lrtiers")`,
 #' `vignette("reproducibility", package = "lrtiers")`.
 #' @keywords internal

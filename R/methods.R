@@ -7,20 +7,30 @@
 #' `summary()` gives the coefficients with standard errors, t and p values
 #' evaluated at the fitted estimate with the ordinary least-squares formula
 #' (`Var(b) = SSE / df * (X'X)^-1`, from the core's SSE and `(X'X)^-1`),
-#' the final loss next to the closed-form least-squares loss, the largest
-#' distance of a coefficient to the closed-form ([stats::lm()]) answer, and
-#' the epochs run. It warns (class `lrtiers_not_converged_warning`) when the
-#' fit has not converged: the inference then describes the fitted estimate,
-#' not the least-squares one. With a `validation` split the inference uses the
-#' training rows only.
+#' the final loss next to the least-squares loss, the largest distance of a
+#' coefficient to the least-squares ([stats::lm()]) answer, the epochs run and
+#' the verdict: how many significant digits the worst coefficient shares with
+#' the least-squares answer. Aliased coefficients are `NA` and reported as
+#' `summary.lm()` reports them ("not defined because of singularities"); the
+#' coefficient table, like `summary.lm()`'s, holds the estimated ones.
+#' With a `validation` split the inference uses the training rows only.
+#'
+#' A fit that has not converged is never shown silently: `print()` and
+#' `summary()` say so with the advice for its cause, and `summary()`,
+#' `confint()`, `predict()` and [tidy()] warn (class
+#' `lrtiers_convergence_warning`): their numbers describe the fitted estimate,
+#' not least squares.
 #'
 #' `predict()` without `newdata` returns the fitted values; with `newdata` it
 #' asks the Python core for the predictions (formula fits build the model
 #' matrix from `newdata` with the stored terms and factor levels). A
-#' multi-output fit gives a matrix with one column per output.
+#' multi-output fit gives a matrix with one column per output. Aliased columns
+#' contribute nothing, with a warning (class
+#' `lrtiers_rank_deficiency_warning`), as `predict.lm()` warns.
 #'
-#' `vcov()` of a multi-output fit has `NA` covariances between outputs (the
-#' core reports one residual sum of squares per output).
+#' `vcov()` has `NA` rows and columns for aliased coefficients (as
+#' `vcov(lm_fit)`); for a multi-output fit, `NA` covariances between outputs
+#' (the core reports one residual sum of squares per output).
 #'
 #' @param object,x An `lr_fit` (or its summary).
 #' @param newdata Data to predict: a data frame for formula fits, a numeric
@@ -38,8 +48,7 @@
 #'   argument landing here is an error).
 #' @name lr_fit-methods
 #' @examplesIf lrtiers:::python_ready()
-#' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, standardize = TRUE, seed = 1,
-#'   validation = 0.2)
+#' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, seed = 1, validation = 0.2)
 #' summary(fit)
 #' confint(fit)
 #' plot(fit)
@@ -60,13 +69,15 @@ print.lr_fit <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
 }
 
 fit_header <- function(x) {
-  lr_auto <- identical(x$settings$lr, "auto")
+  auto <- identical(x$settings$lr, "auto")
+  optimizer <- x$optimizer$name %||% "sgd"
   sprintf(
-    "lrtiers fit: tier \"%s\", %d epoch%s%s, lr = %s%s (stable bound 2/L = %s)%s",
-    x$tier, x$epochs_run, if (x$epochs_run == 1L) "" else "s",
+    "lrtiers fit: tier \"%s\", optimizer \"%s\" (lr = %s%s%s), precondition \"%s\", %d epoch%s%s%s",
+    x$tier, optimizer, format(x$lr, digits = 4L), if (auto) ", auto" else "",
+    if (is.finite(x$lr_max)) sprintf("; stable up to %s", format(x$lr_max, digits = 4L)) else "",
+    x$preconditioner$kind %||% "none",
+    x$epochs_run, if (x$epochs_run == 1L) "" else "s",
     if (x$stop_reason != "epochs") sprintf(" (stopped: %s)", x$stop_reason) else "",
-    format(x$lr, digits = 4L), if (lr_auto) " (auto: 1/L)" else "",
-    format(x$lr_max, digits = 4L),
     if (is.null(x$settings$batch_size)) ", full batch" else
       sprintf(", batch size %s", x$settings$batch_size)
   )
@@ -74,19 +85,20 @@ fit_header <- function(x) {
 
 fit_footer <- function(x, digits) {
   gap <- x$loss - x$optimum$loss
-  paste0(
+  lines <- c(
     sprintf(
-      "Training loss (MSE) %s; closed-form least squares %s (gap %s): %s",
+      "Training loss (MSE) %s; least squares (lm()) %s; gap %s",
       format(x$loss, digits = digits), format(x$optimum$loss, digits = digits),
-      format(gap, digits = 3L), if (x$converged) "converged" else "NOT converged"
+      format(gap, digits = 3L)
     ),
+    verdict_line(x),
+    aliased_line(x),
     if (length(x$na.action)) {
-      sprintf("\n(%d observation%s deleted due to missingness)", length(x$na.action),
+      sprintf("(%d observation%s deleted due to missingness)", length(x$na.action),
         if (length(x$na.action) == 1L) "" else "s")
-    } else {
-      ""
     }
   )
+  paste(lines, collapse = "\n")
 }
 
 #' @rdname lr_fit-methods
@@ -95,19 +107,25 @@ summary.lr_fit <- function(object, ...) {
   check_no_dots(...)
   tables <- coef_tables(object)
   gap <- object$loss - object$optimum$loss
-  distance <- max(abs(as.vector(object$coefficients) - as.vector(object$optimum$coefficients)))
+  distance <- max(abs(as.vector(object$coefficients) - as.vector(object$optimum$coefficients)),
+    na.rm = TRUE
+  )
   out <- list(
     call = object$call,
     header = fit_header(object),
     coefficients = if (object$multi) tables else tables[[1L]],
-    sigma = sqrt(object$sse / object$df.residual),
-    df = c(length(object$xtx_inv[1, ]), object$df.residual),
+    aliased = object$aliased,
+    sigma = if (object$df.residual > 0) sqrt(object$sse / object$df.residual) else
+      rep(NaN, length(object$sse)),
+    df = c(object$rank, object$df.residual, length(object$xtx_inv[1, ])),
     r.squared = r_squared(object),
     loss = object$loss,
     optimum_loss = object$optimum$loss,
     loss_gap = gap,
     max_coef_distance = distance,
     converged = object$converged,
+    verdict = object$verdict,
+    verdict_line = verdict_line(object),
     stop_reason = object$stop_reason,
     epochs_run = object$epochs_run,
     n_train = object$n_train,
@@ -115,24 +133,11 @@ summary.lr_fit <- function(object, ...) {
     val_loss = if (!is.null(object$history$val_loss) && nrow(object$history)) {
       utils::tail(object$history$val_loss, 1L)
     },
-    standardized = isTRUE(object$settings$standardize),
+    preconditioner = object$preconditioner$kind %||% "none",
     na.action = object$na.action,
     multi = object$multi
   )
-  if (!object$converged) {
-    warning(lrtiers_condition(
-      sprintf(
-        paste(
-          "the fit has not converged: its loss %s is %s above the closed-form optimum %s.",
-          "Standard errors, t and p values describe the fitted estimate, not least squares;",
-          "try more epochs, lr = \"auto\" or standardize = TRUE."
-        ),
-        format(object$loss, digits = 6L), format(gap, digits = 3L),
-        format(object$optimum$loss, digits = 6L)
-      ),
-      class = "lrtiers_not_converged_warning", type = "warning"
-    ))
-  }
+  warn_not_converged(object, "summary()")
   structure(out, class = "summary.lr_fit")
 }
 
@@ -146,13 +151,20 @@ print.summary.lr_fit <- function(x, digits = max(3L, getOption("digits") - 3L),
     cat("\nCall:\n", paste(deparse(x$call), sep = "\n", collapse = "\n"), "\n", sep = "")
   }
   tables <- if (x$multi) x$coefficients else list(x$coefficients)
+  n_aliased <- sum(x$aliased)
   for (i in seq_along(tables)) {
     cat(
       "\nCoefficients", if (x$multi) sprintf(" (response %s)", names(tables)[[i]]),
-      ", OLS standard errors at the fitted estimate:\n",
+      if (!x$converged) ", OLS standard errors at the fitted estimate (NOT least squares)",
+      if (n_aliased) {
+        sprintf(": (%d not defined because of singularities)", n_aliased)
+      } else {
+        ":"
+      },
+      "\n",
       sep = ""
     )
-    stats::printCoefmat(tables[[i]],
+    stats::printCoefmat(with_aliased_rows(tables[[i]], x$aliased),
       digits = digits, signif.stars = signif.stars,
       na.print = "NA", P.values = TRUE, has.Pvalue = TRUE
     )
@@ -172,49 +184,64 @@ print.summary.lr_fit <- function(x, digits = max(3L, getOption("digits") - 3L),
     x$stop_reason
   ))
   cat(sprintf(
-    "Closed-form least squares (lm): loss %s; gap %s; largest coefficient distance %s\n",
+    "Least squares (lm()): loss %s; gap %s; largest coefficient distance %s\n",
     format(x$optimum_loss, digits = digits), format(x$loss_gap, digits = 3L),
     format(x$max_coef_distance, digits = 3L)
   ))
   cat(sprintf(
-    "Rows: %d for training%s%s\n", x$n_train,
+    "Rows: %d for training%s; trained on %s columns\n", x$n_train,
     if (x$n_val > 0L) {
       sprintf(", %d for validation (final validation loss %s)", x$n_val,
         format(x$val_loss %||% NA_real_, digits = digits))
     } else {
       ""
     },
-    if (x$standardized) "; features standardised for training" else ""
+    switch(x$preconditioner,
+      orthogonal = "orthonormalised",
+      scale = "standardised",
+      "raw"
+    )
   ))
   if (length(x$na.action)) {
     cat(sprintf("(%d observation%s deleted due to missingness)\n", length(x$na.action),
       if (length(x$na.action) == 1L) "" else "s"))
   }
-  cat(if (x$converged) {
-    "Converged: the loss is within tolerance of the closed-form optimum.\n"
-  } else {
-    "WARNING: not converged; the inference describes the fitted estimate, not least squares.\n"
-  })
+  cat(strwrap(x$verdict_line, width = getOption("width")), sep = "\n")
   invisible(x)
 }
 
-#' One coefficient table per output: Estimate, Std. Error, t value, Pr(>|t|)
+#' A coefficient table with NA rows for the aliased coefficients, in their places
+#' @noRd
+with_aliased_rows <- function(table, aliased) {
+  if (!any(aliased)) {
+    return(table)
+  }
+  all_names <- c(if ("(Intercept)" %in% rownames(table)) "(Intercept)", names(aliased))
+  out <- matrix(NA_real_, length(all_names), ncol(table), dimnames = list(all_names, colnames(table)))
+  out[rownames(table), ] <- table
+  out
+}
+
+#' One coefficient table per output: Estimate, Std. Error, t value, Pr(>|t|), for
+#' the estimated coefficients (aliased ones are left out, as in summary.lm())
 #' @noRd
 coef_tables <- function(object) {
   est <- as.matrix(object$coefficients)
   if (!object$multi) colnames(est) <- object$target_names
   se <- standard_errors(object)
   df <- object$df.residual
+  estimated <- !is.na(est[, 1L])
   tables <- lapply(seq_len(ncol(est)), function(j) {
     t_value <- est[, j] / se[, j]
     p_value <- 2 * stats::pt(-abs(t_value), df)
-    cbind(Estimate = est[, j], "Std. Error" = se[, j], "t value" = t_value,
+    table <- cbind(Estimate = est[, j], "Std. Error" = se[, j], "t value" = t_value,
       "Pr(>|t|)" = p_value)
+    table[estimated, , drop = FALSE]
   })
   stats::setNames(tables, colnames(est))
 }
 
-#' OLS standard errors at the fitted estimate, one column per output
+#' OLS standard errors at the fitted estimate, one column per output (NA where aliased)
 #' @noRd
 standard_errors <- function(object) {
   d <- diag(object$xtx_inv)
@@ -223,6 +250,7 @@ standard_errors <- function(object) {
     if (df > 0) sqrt(sse / df * d) else rep(NaN, length(d))
   }, numeric(length(d)))
   se <- matrix(se, nrow = length(d), dimnames = list(rownames(object$xtx_inv), object$target_names))
+  se[is.na(d), ] <- NA_real_
   se
 }
 
@@ -268,6 +296,7 @@ vcov.lr_fit <- function(object, ...) {
 #' @export
 confint.lr_fit <- function(object, parm, level = 0.95, ...) {
   check_no_dots(...)
+  warn_not_converged(object, "confint()")
   est <- as.vector(object$coefficients)
   se <- as.vector(standard_errors(object))
   names <- if (object$multi) {
@@ -326,8 +355,11 @@ predict.lr_fit <- function(object, newdata = NULL, na.action = stats::na.pass, .
   check_no_dots(...)
   if (is.null(newdata)) {
     check_has_data(object, "predict() without newdata")
+    warn_not_converged(object, "predict()")
     return(stats::napredict(object$na.action, object$fitted.values))
   }
+  warn_not_converged(object, "predict()")
+  warn_rank_deficient(object)
   x <- prediction_matrix(object, newdata, na.action)
   complete <- stats::complete.cases(x)
   pred <- if (any(complete)) core_predict(object, x[complete, , drop = FALSE])
@@ -354,7 +386,7 @@ core_predict <- function(object, x) {
   pred <- with_core_conditions({
     fit <- module$LRFit$from_dict(json$loads(json_encode(object$core)))
     fit$predict(x)
-  }, what = function() "predict()")
+  }, what = function() "predict()", muffle = "RankDeficiencyWarning") # R warned already
   as_r_prediction(pred, object$target_names, rownames(x))
 }
 

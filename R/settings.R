@@ -1,13 +1,5 @@
-# The core's settings: names and defaults are read from Python, never retyped.
-
-#' lr_fit()'s settings, in the core's order (what lrtiers.defaults() lists).
-#' The R formals repeat these names for the help page and completion; a test
-#' checks them against lr_defaults() so that the two cannot drift.
-#' @noRd
-SETTING_NAMES <- c(
-  "tier", "epochs", "lr", "batch_size", "shuffle", "seed", "intercept", "init",
-  "dtype", "device", "standardize", "validation", "tol", "threads"
-)
+# The core's settings: names, defaults, kinds and help come from the core's one
+# declaration (R/core-settings.R is generated from it); here R reads the rest at run time.
 
 #' Tier names and lr_fit() defaults, as the Python core defines them
 #'
@@ -18,9 +10,15 @@ SETTING_NAMES <- c(
 #' applies its own defaults.
 #'
 #' @return `lr_defaults()`: a list with `tiers` (character), `tier_descriptions`
-#'   (a named list, one line per tier) and `defaults` (a named list of lr_fit()
-#'   settings, `NULL` for Python's `None`). `lr_tiers()`: the tier names, in the
-#'   order the tutorials build them up.
+#'   (a named list, one line per tier), `optimizers` (for each, the tiers that
+#'   have it), `preconditioners`, `schedules`, `defaults` (a named list of
+#'   lr_fit() settings, `NULL` for Python's `None`), `settings` (name, default,
+#'   kind and description of each) and `tutorial_settings`. `lr_tiers()`: the
+#'   tier names, in the order the tutorials build them up.
+#'   `lr_tutorial_settings()`: the settings that make every tier its tutorial
+#'   (plain SGD at a constant step on the raw columns, exactly `epochs` epochs),
+#'   a named list to add to the tutorial's own `lr`, `epochs`, `batch_size` and
+#'   `seed`.
 #' @export
 #' @examplesIf lrtiers:::python_ready()
 #' lr_tiers()
@@ -40,9 +38,21 @@ lr_defaults <- function() {
 #' @export
 lr_tiers <- function() lr_defaults()$tiers
 
+#' @rdname lr_defaults
+#' @export
+#' @examplesIf lrtiers:::python_ready()
+#' # seed 000's rTorch loop, bit for bit
+#' do.call(lr_fit, c(
+#'   list(cbind(apples, oranges) ~ temp + rainfall + humidity, data = crop_yields,
+#'     tier = "dataloader", batch_size = 5, lr = 1e-5, epochs = 100, seed = 0),
+#'   lr_tutorial_settings()
+#' ))
+lr_tutorial_settings <- function() lr_defaults()$tutorial_settings
+
 #' A Python object as JSON text (floats as Python's repr: they keep their bits)
 #' @noRd
 py_json <- function(object) {
+  force(object) # first: it may be what starts the chosen Python (core())
   json <- reticulate::import("json", convert = FALSE)
   reticulate::py_to_r(json$dumps(object, allow_nan = FALSE))
 }
@@ -65,19 +75,16 @@ collect_settings <- function(env, call, names = SETTING_NAMES) {
 }
 
 convert_setting <- function(name, value, call) {
-  switch(name,
-    tier = ,
-    dtype = ,
-    device = check_string(value, name, call),
-    epochs = check_whole(value, name, call, null_ok = FALSE),
-    batch_size = ,
-    seed = ,
-    threads = check_whole(value, name, call),
-    shuffle = ,
-    intercept = ,
-    standardize = check_flag(value, name, call),
-    tol = check_number(value, name, call),
-    lr = if (is.character(value)) check_string(value, name, call) else
+  nullable <- name %in% SETTING_NULLABLE
+  if (nullable && is.null(value)) {
+    return(NULL)
+  }
+  switch(SETTING_KINDS[[name]],
+    string = check_string(value, name, call),
+    whole = check_whole(value, name, call, null_ok = nullable),
+    flag = check_flag(value, name, call),
+    number = check_number(value, name, call, null_ok = nullable),
+    auto_number = if (is.character(value)) check_string(value, name, call) else
       check_number(value, name, call, null_ok = FALSE),
     init = convert_init(value, call),
     validation = value, # converted by the interface (fraction or data)

@@ -2,14 +2,14 @@
 
 test_that("tidy() matches broom's columns and lm()'s numbers", {
   skip_if_no_python()
-  fit <- lr_fit(mpg ~ wt + hp, data = mtcars, tier = "numpy", standardize = TRUE,
-    epochs = 3000, seed = 1)
+  fit <- lr_fit(mpg ~ wt + hp, data = mtcars, tier = "numpy", seed = 1)
   ref <- summary(lm(mpg ~ wt + hp, data = mtcars))
-  td <- tidy(fit)
+  expect_no_warning(td <- tidy(fit))
   expect_s3_class(td, "data.frame")
   expect_named(td, c("term", "estimate", "std.error", "statistic", "p.value"))
   expect_equal(td$term, c("(Intercept)", "wt", "hp"))
   expect_equal(unname(as.matrix(td[, -1])), unname(coef(ref)), tolerance = 1e-7)
+  expect_lm_digits(fit, lm(mpg ~ wt + hp, data = mtcars))
   tc <- tidy(fit, conf.int = TRUE, conf.level = 0.9)
   expect_equal(unname(as.matrix(tc[, c("conf.low", "conf.high")])),
     unname(confint(lm(mpg ~ wt + hp, data = mtcars), level = 0.9)), tolerance = 1e-7)
@@ -31,8 +31,7 @@ test_that("tidy() and glance() of a multi-output fit have a response column", {
 
 test_that("glance() has one row with fit statistics", {
   skip_if_no_python()
-  fit <- lr_fit(mpg ~ wt + hp, data = mtcars, tier = "numpy", standardize = TRUE,
-    epochs = 3000, seed = 1)
+  fit <- lr_fit(mpg ~ wt + hp, data = mtcars, tier = "numpy", seed = 1)
   ref <- summary(lm(mpg ~ wt + hp, data = mtcars))
   gl <- glance(fit)
   expect_equal(nrow(gl), 1L)
@@ -43,14 +42,18 @@ test_that("glance() has one row with fit statistics", {
   expect_equal(gl$df.residual, 29L)
   expect_equal(gl$nobs, 32L)
   expect_true(gl$converged)
+  expect_gte(gl$digits, 7)
+  expect_equal(gl$digits, fit$verdict$digits)
   expect_equal(gl$tier, "numpy")
-  expect_equal(gl$epochs, 3000L)
+  expect_equal(gl$epochs, fit$epochs_run)
+  expect_lte(gl$epochs, 1000L) # the default epochs are an upper bound
+  expect_equal(gl$stop_reason, "converged")
+  expect_true(all(c("converged", "digits") %in% names(gl)))
 })
 
 test_that("augment() adds .fitted and .resid to the training data or newdata", {
   skip_if_no_python()
-  fit <- lr_fit(mpg ~ wt + hp, data = mtcars, tier = "numpy", standardize = TRUE,
-    epochs = 3000, seed = 1)
+  fit <- lr_fit(mpg ~ wt + hp, data = mtcars, tier = "numpy", seed = 1)
   ref <- lm(mpg ~ wt + hp, data = mtcars)
   au <- augment(fit)
   expect_named(au, c("mpg", "wt", "hp", ".fitted", ".resid"))

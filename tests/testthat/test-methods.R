@@ -1,18 +1,24 @@
 # Methods: print, summary, coef, vcov, confint, predict, fitted, residuals, plot, nobs.
 
+# every default but the tier: lm()'s answer
 converged_fit <- function() {
-  lr_fit(mpg ~ wt + hp, data = mtcars, tier = "numpy", standardize = TRUE, epochs = 3000,
-    seed = 1)
+  lr_fit(mpg ~ wt + hp, data = mtcars, tier = "numpy", seed = 1)
 }
 
 test_that("print shows the tier, call, coefficients and loss against the optimum", {
   skip_if_no_python()
   fit <- converged_fit()
   out <- capture.output(print(fit))
-  expect_match(out[1], "lrtiers fit: tier \"numpy\", 3000 epochs")
+  expect_match(out[1], "lrtiers fit: tier \"numpy\", optimizer \"sgd\" (lr = ", fixed = TRUE)
+  expect_match(out[1], sprintf(
+    "precondition \"orthogonal\", %d epochs (stopped: converged), full batch",
+    fit$epochs_run
+  ), fixed = TRUE)
   expect_true(any(grepl("lr_fit(formula = mpg ~ wt + hp", out, fixed = TRUE)))
   expect_true(any(grepl("(Intercept)", out, fixed = TRUE)))
-  expect_true(any(grepl("converged", out)))
+  expect_true(any(grepl("Training loss (MSE)", out, fixed = TRUE)))
+  expect_true(any(grepl("^Converged: every coefficient agrees with lm\\(\\)'s", out)))
+  expect_false(any(grepl("NOT converged", out)))
   capture.output(shown <- withVisible(print(fit)))
   expect_false(shown$visible)
   expect_identical(shown$value, fit)
@@ -22,36 +28,49 @@ test_that("summary: OLS inference at the estimate equals lm() at convergence", {
   skip_if_no_python()
   fit <- converged_fit()
   ref <- summary(lm(mpg ~ wt + hp, data = mtcars))
-  s <- summary(fit)
+  expect_no_warning(s <- summary(fit))
   expect_s3_class(s, "summary.lr_fit")
+  expect_lm_digits(fit, lm(mpg ~ wt + hp, data = mtcars))
   expect_equal(unname(s$coefficients), unname(coef(ref)), tolerance = 1e-7)
   expect_equal(dimnames(s$coefficients), dimnames(coef(ref)))
   expect_equal(unname(s$sigma), ref$sigma, tolerance = 1e-8)
   expect_equal(s$r.squared, ref$r.squared, tolerance = 1e-8)
   expect_lt(s$max_coef_distance, 1e-6)
   expect_true(s$converged)
+  expect_gte(s$verdict$digits, 7)
   out <- capture.output(print(s))
   expect_true(any(grepl("Std. Error", out)))
-  expect_true(any(grepl("Closed-form least squares (lm)", out, fixed = TRUE)))
-  expect_true(any(grepl("after 3000 epochs", out)))
-  expect_true(any(grepl("Converged", out)))
+  expect_true(any(grepl("Least squares (lm()): loss", out, fixed = TRUE)))
+  expect_true(any(grepl(sprintf("after %d epochs (stop: converged)", fit$epochs_run), out,
+    fixed = TRUE)))
+  expect_true(any(grepl("trained on orthonormalised columns", out, fixed = TRUE)))
+  expect_true(any(grepl("^Converged", out)))
+  expect_false(any(grepl("NOT least squares", out, fixed = TRUE)))
 })
 
 test_that("summary warns when the fit has not converged", {
   skip_if_no_python()
-  fit <- lr_fit(mpg ~ wt + hp, data = mtcars, tier = "numpy", epochs = 5, seed = 1,
-    standardize = TRUE)
+  expect_unconverged(
+    fit <- lr_fit(mpg ~ wt + hp, data = mtcars, tier = "numpy", epochs = 5, seed = 1,
+      standardize = TRUE),
+    "run more epochs"
+  )
   expect_false(fit$converged)
   expect_warning(s <- summary(fit), "has not converged", class = "lrtiers_not_converged_warning")
-  expect_output(print(s), "not converged")
+  expect_warning(summary(fit), "has not converged", class = "lrtiers_convergence_warning")
+  expect_output(print(s), "NOT converged: ")
+  expect_output(print(s), "OLS standard errors at the fitted estimate (NOT least squares)",
+    fixed = TRUE)
   expect_gt(s$loss_gap, 0)
 })
 
 test_that("summary of a multi-output fit has one table per response", {
   skip_if_no_python()
   fit <- lr_fit(cbind(apples, oranges) ~ temp + rainfall + humidity, data = crop_yields,
-    tier = "numpy", epochs = 3000, standardize = TRUE, seed = 0)
+    tier = "numpy", seed = 0)
   s <- summary(fit)
+  expect_lm_digits(fit, lm(cbind(apples, oranges) ~ temp + rainfall + humidity,
+    data = crop_yields))
   ref <- summary(lm(cbind(apples, oranges) ~ temp + rainfall + humidity, data = crop_yields))
   expect_named(s$coefficients, c("apples", "oranges"))
   expect_equal(unname(s$coefficients$apples), unname(coef(ref[[1]])), tolerance = 1e-6)
@@ -63,6 +82,7 @@ test_that("coef, vcov, confint, nobs, formula agree with lm()", {
   skip_if_no_python()
   fit <- converged_fit()
   ref <- lm(mpg ~ wt + hp, data = mtcars)
+  expect_lm_digits(fit, ref)
   expect_equal(coef(fit), coef(ref), tolerance = 1e-8)
   expect_equal(vcov(fit), vcov(ref), tolerance = 1e-7)
   expect_equal(confint(fit), confint(ref), tolerance = 1e-7)
@@ -71,7 +91,7 @@ test_that("coef, vcov, confint, nobs, formula agree with lm()", {
   expect_equal(nobs(fit), 32L)
   expect_equal(formula(fit), mpg ~ wt + hp, ignore_attr = TRUE)
   multi <- lr_fit(cbind(apples, oranges) ~ temp + rainfall, data = crop_yields,
-    tier = "numpy", epochs = 3000, standardize = TRUE, seed = 0)
+    tier = "numpy", seed = 0)
   v <- vcov(multi)
   vref <- vcov(lm(cbind(apples, oranges) ~ temp + rainfall, data = crop_yields))
   expect_equal(dimnames(v), dimnames(vref))
@@ -97,16 +117,15 @@ test_that("predict, fitted and residuals", {
   expect_error(predict(fit, newdata = data.frame(wt = 1)), "model matrix",
     class = "lrtiers_argument_error")
   # factor levels come from the stored xlevels
-  ff <- lr_fit(mpg ~ factor(cyl) + wt, data = mtcars, tier = "numpy", epochs = 5000,
-    standardize = TRUE, seed = 1)
+  ff <- lr_fit(mpg ~ factor(cyl) + wt, data = mtcars, tier = "numpy", seed = 1)
   rf <- lm(mpg ~ factor(cyl) + wt, data = mtcars)
+  expect_lm_digits(ff, rf)
   new <- data.frame(cyl = c(8, 4), wt = c(3, 2))
   expect_equal(predict(ff, newdata = new), predict(rf, newdata = new), tolerance = 1e-6)
   expect_error(predict(ff, newdata = data.frame(cyl = 5, wt = 3)), "new level",
     class = "lrtiers_argument_error")
   # x/y fits: columns matched by name, or by position
-  fx <- lr_fit(mtcars[, c("wt", "hp")], mtcars$mpg, tier = "numpy", epochs = 3000,
-    standardize = TRUE, seed = 1)
+  fx <- lr_fit(mtcars[, c("wt", "hp")], mtcars$mpg, tier = "numpy", seed = 1)
   expect_equal(predict(fx, newdata = mtcars[1:3, c("hp", "wt")]),
     predict(ref, newdata = mtcars[1:3, ]), tolerance = 1e-8)
   expect_equal(unname(predict(fx, newdata = c(wt = 3, hp = 100))),
@@ -117,7 +136,7 @@ test_that("predict, fitted and residuals", {
   expect_error(predict(fx, newdata = matrix(1:3, 1)), "2 column")
   # multi-output predictions are a matrix
   multi <- lr_fit(cbind(apples, oranges) ~ temp + rainfall + humidity, data = crop_yields,
-    tier = "numpy", epochs = 3000, standardize = TRUE, seed = 0)
+    tier = "numpy", seed = 0)
   pm <- predict(multi, newdata = data.frame(temp = 75, rainfall = 63, humidity = 44))
   expect_equal(dim(pm), c(1L, 2L))
   expect_equal(colnames(pm), c("apples", "oranges"))
@@ -128,11 +147,12 @@ test_that("predict, fitted and residuals", {
 
 test_that("predictions come from the core, bit for bit", {
   skip_if_no_python()
-  fit <- lr_fit(mtcars[, c("wt", "hp")], mtcars$mpg, tier = "module", epochs = 30, seed = 3,
+  fit <- lr_fit(mtcars[, c("wt", "hp")], mtcars$mpg, tier = "module", seed = 3,
     standardize = TRUE)
   x <- as.matrix(mtcars[, c("wt", "hp")])
-  pyfit <- py()$lr_fit(x, mtcars$mpg, tier = "module", epochs = 30L, seed = 3L,
-    standardize = TRUE)
+  pyfit <- py()$lr_fit(x, mtcars$mpg, tier = "module", seed = 3L, standardize = TRUE)
+  expect_true(fit$converged)
+  expect_identical(fit$epochs_run, to_r(pyfit$epochs_run))
   expect_same_bits(fitted(fit), to_r(pyfit$predict(x)))
   expect_same_bits(predict(fit, newdata = x[1:5, ]), to_r(pyfit$predict(x[1:5, ])))
 })
@@ -147,6 +167,111 @@ test_that("plot draws the loss curve, with validation loss when present", {
   plot(fit, log = "", main = "custom title")
   grDevices::dev.off()
   expect_gt(file.size(file), 1000)
-  none <- lr_fit(mpg ~ wt, data = mtcars, epochs = 0, tier = "numpy", seed = 1)
+  expect_unconverged(none <- lr_fit(mpg ~ wt, data = mtcars, epochs = 0, tier = "numpy", seed = 1))
   expect_error(plot(none), "no epochs")
+})
+
+test_that("a fit that has not converged says so in every view", {
+  skip_if_no_python()
+  # the tutorial's settings for 50 epochs: raw columns, far from lm()'s answer
+  expect_unconverged(
+    fit <- lr_fit_tutorial(mpg ~ wt + hp, data = mtcars, epochs = 50, seed = 1),
+    "precondition = \"orthogonal\""
+  )
+  expect_false(fit$converged)
+  expect_equal(fit$settings$lr, "auto")
+  # the advice fits the cause (the conditioning of the raw columns), in R's conventions,
+  # and does not suggest what is already set
+  w <- tryCatch(lr_fit_tutorial(mpg ~ wt + hp, data = mtcars, epochs = 50, seed = 1),
+    lrtiers_convergence_warning = identity)
+  expect_s3_class(w, "lrtiers_python_ConvergenceWarning")
+  expect_match(conditionMessage(w), "has not converged")
+  expect_match(conditionMessage(w), "precondition = \"orthogonal\"", fixed = TRUE)
+  expect_no_match(conditionMessage(w), "lr = \"auto\"", fixed = TRUE)
+  expect_no_match(conditionMessage(w), "[a-z_]='") # not Python's precondition='...'
+  expect_equal(fit$verdict$cause, "conditioning")
+  expect_lt(fit$verdict$digits, 7)
+  expect_identical(fit$verdict$digits_required, 7L)
+  # print() and summary() show the verdict, with the advice
+  out <- capture.output(print(fit))
+  expect_true(any(grepl("^NOT converged: ", out)))
+  expect_true(any(grepl("precondition = \"orthogonal\"", out, fixed = TRUE)))
+  expect_false(any(grepl("^Converged", out)))
+  # every view that shows numbers warns
+  expect_warning(s <- summary(fit), "has not converged", class = "lrtiers_convergence_warning")
+  expect_output(print(s), "NOT converged")
+  expect_warning(tidy(fit), "has not converged", class = "lrtiers_convergence_warning")
+  expect_warning(confint(fit), "has not converged", class = "lrtiers_convergence_warning")
+  expect_warning(predict(fit), "has not converged", class = "lrtiers_convergence_warning")
+  expect_warning(predict(fit, newdata = mtcars[1:3, ]), "has not converged",
+    class = "lrtiers_convergence_warning")
+  gl <- glance(fit)
+  expect_false(gl$converged)
+  expect_lt(gl$digits, 7)
+  # with an lr of its own far below 1/L the advice is lr = "auto"
+  expect_unconverged(
+    slow <- lr_fit_tutorial(mpg ~ wt + hp, data = mtcars, epochs = 50, lr = 1e-8, seed = 1),
+    "lr = \"auto\""
+  )
+  expect_equal(slow$verdict$cause, "step_size")
+})
+
+test_that("a fit that has converged warns in no view", {
+  skip_if_no_python()
+  expect_no_warning(fit <- lr_fit(mpg ~ wt + hp, data = mtcars, seed = 1))
+  expect_true(fit$converged)
+  expect_no_warning(capture.output(print(fit), print(summary(fit))))
+  expect_no_warning(tidy(fit))
+  expect_no_warning(confint(fit))
+  expect_no_warning(predict(fit))
+  expect_no_warning(predict(fit, newdata = mtcars[1:3, ]))
+  expect_true(glance(fit)$converged)
+})
+
+test_that("an aliased column: every view shows it as lm() does", {
+  skip_if_no_python()
+  expect_no_warning(fit <- lr_fit(mpg ~ wt + I(2 * wt) + hp, data = mtcars, seed = 1))
+  ref <- lm(mpg ~ wt + I(2 * wt) + hp, data = mtcars)
+  expect_lm_digits(fit, ref)
+  expect_true(fit$converged)
+  expect_identical(fit$aliased, c(wt = FALSE, `I(2 * wt)` = TRUE, hp = FALSE))
+  expect_identical(fit$rank, ref$rank)
+  expect_identical(fit$df.residual, ref$df.residual)
+  expect_identical(fit$df.residual, nrow(mtcars) - 3L)
+  expect_true(is.na(coef(fit)[["I(2 * wt)"]]))
+  # print and summary say what summary.lm() says
+  expect_output(print(fit), "not defined because of singularities")
+  s <- summary(fit)
+  out <- capture.output(print(s))
+  expect_true(any(grepl("(1 not defined because of singularities)", out, fixed = TRUE)))
+  expect_true(any(grepl("^I\\(2 \\* wt\\) +NA +NA +NA +NA", out)))
+  # the coefficient table holds the estimated rows only, as summary.lm()'s
+  sref <- summary(ref)
+  expect_identical(rownames(s$coefficients), rownames(coef(sref)))
+  expect_equal(s$coefficients, coef(sref), tolerance = 1e-7)
+  expect_identical(s$aliased, fit$aliased)
+  expect_equal(unname(s$sigma), sref$sigma, tolerance = 1e-8)
+  expect_equal(s$df[1:2], sref$df[1:2])
+  # tidy(): an NA row; vcov() and confint(): NA rows (and columns), as lm()'s
+  td <- tidy(fit)
+  expect_equal(td$term, names(coef(ref)))
+  expect_true(is.na(td$estimate[td$term == "I(2 * wt)"]))
+  expect_true(all(is.na(unlist(td[td$term == "I(2 * wt)", -1]))))
+  expect_equal(td$estimate[-3], unname(coef(ref)[-3]), tolerance = 1e-7)
+  v <- vcov(fit)
+  expect_identical(dimnames(v), dimnames(vcov(ref)))
+  expect_true(all(is.na(v["I(2 * wt)", ])) && all(is.na(v[, "I(2 * wt)"])))
+  expect_equal(v[-3, -3], vcov(ref)[-3, -3], tolerance = 1e-7)
+  expect_equal(confint(fit), confint(ref), tolerance = 1e-7)
+  expect_equal(glance(fit)$df, 2L)
+  # predict(newdata) warns as predict.lm() does; the aliased column contributes nothing
+  new <- data.frame(wt = c(2.2, 3.3, 5), hp = c(90, 150, 300), row.names = c("a", "b", "c"))
+  expect_warning(p <- predict(fit, newdata = new), "prediction from a rank-deficient fit",
+    class = "lrtiers_rank_deficiency_warning")
+  p_lm <- suppressWarnings(predict(ref, newdata = new))
+  expect_equal(p, p_lm, tolerance = 1e-10)
+  expect_named(p, c("a", "b", "c"))
+  # fitted values are lm()'s, with no warning (as fitted.lm())
+  expect_no_warning(f <- fitted(fit))
+  expect_equal(f, fitted(ref), tolerance = 1e-10)
 })

@@ -21,6 +21,70 @@ test_that("the formals show the core's defaults (lrtiers.defaults()), for every 
   expect_named(lr_defaults()$tier_descriptions, lr_tiers())
 })
 
+test_that("the generated R side of the settings matches the core's one declaration", {
+  skip_if_no_python()
+  settings <- lr_defaults()$settings
+  names <- vapply(settings, `[[`, "", "name")
+  expect_identical(names, lrtiers:::SETTING_NAMES)
+  expect_identical(names, names(lr_defaults()$defaults))
+  kinds <- vapply(settings, `[[`, "", "kind")
+  expect_identical(unname(lrtiers:::SETTING_KINDS[names]), kinds)
+  expect_identical(names(lrtiers:::SETTING_KINDS), names)
+  nullable <- names[vapply(settings, function(s) is.null(s$default), logical(1))]
+  expect_setequal(lrtiers:::SETTING_NULLABLE, nullable)
+  result <- reticulate::import("lrtiers.result")
+  expect_identical(lrtiers:::FIT_FORMAT_VERSION, as.integer(to_r(result$FORMAT_VERSION)))
+  expect_identical(lrtiers:::FIT_FORMAT, to_r(result$FORMAT))
+  # the new settings and their defaults: lm()'s answer
+  defaults <- lr_defaults()$defaults
+  expect_identical(defaults$optimizer, "sgd")
+  expect_identical(defaults$precondition, "orthogonal")
+  expect_identical(defaults$schedule, "auto")
+  expect_identical(defaults$momentum, "auto")
+  expect_identical(defaults$lr, "auto")
+  expect_true(defaults$stop_when_converged)
+  expect_identical(defaults$alias_tol, 1e-7)
+  expect_equal(defaults$epochs, 1000)
+  expect_setequal(unlist(lr_defaults()$preconditioners), c("orthogonal", "scale", "none"))
+  expect_setequal(names(lr_defaults()$optimizers), c("sgd", "momentum", "nesterov", "adam", "lbfgs"))
+})
+
+test_that("lr_tutorial_settings() is exactly the four settings that make the tutorials", {
+  skip_if_no_python()
+  tut <- lr_tutorial_settings()
+  expect_identical(names(tut), c("optimizer", "precondition", "schedule", "stop_when_converged"))
+  expect_identical(tut, list(
+    optimizer = "sgd", precondition = "none", schedule = "constant", stop_when_converged = FALSE
+  ))
+  expect_identical(tut, to_r(py()$TUTORIAL_SETTINGS)[names(tut)])
+  expect_true(all(names(tut) %in% names(formals(lrtiers:::lr_fit.formula))))
+})
+
+test_that("every setting is documented in ?lr_fit", {
+  skip_if_no_python()
+  rd <- tools::Rd_db("lrtiers")[["lr_fit.Rd"]]
+  expect_false(is.null(rd))
+  text <- paste(as.character(rd), collapse = "")
+  arguments <- Filter(function(section) identical(attr(section, "Rd_tag"), "\\arguments"), rd)
+  expect_length(arguments, 1L)
+  items <- Filter(function(item) identical(attr(item, "Rd_tag"), "\\item"), arguments[[1]])
+  documented <- list()
+  for (item in items) {
+    description <- trimws(paste(unlist(item[[2]]), collapse = ""))
+    for (name in trimws(strsplit(paste(unlist(item[[1]]), collapse = ""), ",")[[1]])) {
+      documented[[name]] <- description
+    }
+  }
+  for (setting in lr_defaults()$settings) {
+    name <- setting$name
+    expect_true(grepl(sprintf("\\item{%s}", name), text, fixed = TRUE), label = name)
+    expect_true(nzchar(documented[[name]] %||% ""), label = sprintf("the description of %s", name))
+  }
+  # and every other argument of the methods too
+  methods <- c(names(formals(lrtiers:::lr_fit.formula)), names(formals(lrtiers:::lr_fit.matrix)))
+  expect_setequal(setdiff(unique(methods), names(documented)), character())
+})
+
 test_that("the core's version matches the R package's", {
   skip_if_no_python()
   expect_identical(to_r(py()$`__version__`), as.character(packageVersion("lrtiers")))
@@ -36,7 +100,7 @@ test_that("install_lrtiers(dry_run = TRUE) returns the plan: torch pinned and fi
   expect_match(plan$commands[[1]], "'/usr/bin/python3' -m venv", fixed = TRUE)
   torch_step <- grep("torch", plan$commands)
   expect_length(torch_step, 1L)
-  expect_match(plan$commands[[torch_step]], "pip install torch==2.13.0$")
+  expect_match(plan$commands[[torch_step]], paste0("pip install ", lrtiers:::core_requirements()$torch, "$"))
   deps <- grep("numpy", plan$commands)
   expect_gt(deps, torch_step)
   expect_match(plan$commands[[deps]], "pandas")
@@ -112,7 +176,7 @@ test_that("a missing Python or torch is an R error with the command that fixes i
   out <- paste(res$output, collapse = "\n")
   expect_match(out, "lrtiers_python_error")
   expect_match(out, "lacks torch")
-  expect_match(out, "pip install torch==2.13.0", fixed = TRUE)
+  expect_match(out, paste("pip install", lrtiers:::core_requirements()$torch), fixed = TRUE)
   expect_match(out, "ok: FALSE")
 })
 

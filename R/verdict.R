@@ -1,0 +1,90 @@
+# The verdict in R: has the fit reached lm()'s answer, which columns are aliased, and
+# the warnings every view of a fit gives when the answer is not lm()'s.
+
+#' The core's advice, in R's conventions (`lr = "auto"`, TRUE, NULL)
+#'
+#' The core writes Python's `lr='auto'`, `True`, `None`; R users type
+#' `lr = "auto"`, `TRUE`, `NULL`.
+#' @noRd
+as_r_conventions <- function(text) {
+  if (is.null(text) || !length(text)) {
+    return(text)
+  }
+  # quoted values are single tokens: an apostrophe (Adam's) never opens a quote
+  text <- gsub("([A-Za-z_][A-Za-z0-9_.]*)=('[A-Za-z0-9_./:-]*'|True|False|None|-?[0-9][0-9.e+-]*)",
+    "\\1 = \\2", text,
+    perl = TRUE
+  )
+  text <- gsub("(?<![A-Za-z0-9_])'([A-Za-z0-9_./:-]*)'", "\"\\1\"", text, perl = TRUE)
+  text <- gsub("\\bTrue\\b", "TRUE", text, perl = TRUE)
+  text <- gsub("\\bFalse\\b", "FALSE", text, perl = TRUE)
+  gsub("\\bNone\\b", "NULL", text, perl = TRUE)
+}
+
+#' One line on the verdict, for print() and summary()
+#' @noRd
+verdict_line <- function(x) {
+  digits <- x$verdict$digits
+  if (x$converged) {
+    return(sprintf(
+      "Converged: every coefficient agrees with lm()'s least-squares answer to %s significant digits (%s needed).",
+      if (is.null(digits)) "the required" else format(round(digits, 1L), nsmall = 1L),
+      x$verdict$digits_required %||% 7L
+    ))
+  }
+  paste0("NOT converged: ", as_r_conventions(x$verdict$advice %||% "the loss is above the optimum"), ".")
+}
+
+#' A line on aliased coefficients, as summary.lm() says it
+#' @noRd
+aliased_line <- function(x) {
+  n <- sum(x$aliased)
+  if (!n) {
+    return(NULL)
+  }
+  sprintf(
+    "(%d coefficient%s not defined because of singularities: %s %s NA, as in lm())",
+    n, if (n == 1L) "" else "s", paste(names(x$aliased)[x$aliased], collapse = ", "),
+    if (n == 1L) "is" else "are"
+  )
+}
+
+#' Warn that a view shows a fit that is not lm()'s answer
+#'
+#' Every view of a fit that has not converged (summary, tidy, confint, predict)
+#' warns with class `lrtiers_convergence_warning`, so that its numbers are
+#' never taken for least squares silently.
+#' @noRd
+warn_not_converged <- function(x, what) {
+  if (x$converged) {
+    return(invisible())
+  }
+  warning(lrtiers_condition(
+    c(
+      sprintf(
+        "%s shows a fit that has not converged to the least-squares answer:",
+        what
+      ),
+      as_r_conventions(x$verdict$advice %||% "its loss is above the optimum")
+    ),
+    class = c("lrtiers_convergence_warning", "lrtiers_not_converged_warning"),
+    type = "warning"
+  ))
+}
+
+#' Warn, as predict.lm() does, when aliased columns contribute nothing
+#' @noRd
+warn_rank_deficient <- function(x) {
+  if (!any(x$aliased)) {
+    return(invisible())
+  }
+  warning(lrtiers_condition(
+    sprintf(
+      "prediction from a rank-deficient fit may be misleading: %s %s no coefficient (NA) and contribute%s nothing.",
+      paste(names(x$aliased)[x$aliased], collapse = ", "),
+      if (sum(x$aliased) == 1L) "has" else "have",
+      if (sum(x$aliased) == 1L) "s" else ""
+    ),
+    class = "lrtiers_rank_deficiency_warning", type = "warning"
+  ))
+}
