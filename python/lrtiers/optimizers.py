@@ -17,16 +17,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from .settings import Settings
+from .settings import INVERSE_TIME_EPOCHS, Settings
 
-#: T0 of the inverse-time schedule, lr_t = lr / (1 + t / T0), t in epochs.
-INVERSE_TIME_EPOCHS = 5.0
 #: Adam's lr="auto": this fraction of the spread of y per step (in training coordinates with
 #: precondition="orthogonal" no coefficient is larger than that spread).
-ADAM_STEP_FRACTION = 1e-2
+ADAM_STEP_FRACTION = 0.1
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
 LBFGS_HISTORY = 20
+#: An L-BFGS epoch is one optimizer.step() of up to this many iterations (torch's default):
+#: one iteration per step() stalls on ill-conditioned data (seen on standardised longley).
+LBFGS_ITERATIONS = 20
 
 
 @dataclass(frozen=True)
@@ -223,16 +224,16 @@ def build_optimizer(
         optimizer = torch.optim.LBFGS(
             params,
             lr=spec.lr,
-            max_iter=1,  # one iteration per epoch: the monitor sees every one
+            max_iter=LBFGS_ITERATIONS,
             history_size=LBFGS_HISTORY,
             tolerance_grad=0.0,  # lr_fit decides when to stop
             tolerance_change=0.0,
             line_search_fn="strong_wolfe",
         )
     else:
-        optimizer = torch.optim.SGD(
-            params, lr=spec.lr, momentum=spec.momentum, nesterov=spec.name == "nesterov"
-        )
+        # with momentum 0 (a round bowl: L = mu) Nesterov is plain SGD, which torch wants said
+        nesterov = spec.name == "nesterov" and spec.momentum > 0
+        optimizer = torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum, nesterov=nesterov)
     schedule = (
         _NoSchedule()
         if spec.schedule == "constant"

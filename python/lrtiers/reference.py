@@ -51,14 +51,20 @@ def column_means(a: np.ndarray) -> np.ndarray:
 def column_scale(x: np.ndarray, center: bool) -> tuple[np.ndarray, np.ndarray]:
     """(shift, scale) that standardise x's columns, in float64, in row chunks (no full-size
     temporary): the mean and the population standard deviation, or, without centring, zero
-    and the root mean square."""
+    and the root mean square. Deviations are divided by a power of two before they are
+    squared (exactly), so that columns of 1e+300 or 1e-300 neither overflow nor underflow."""
     n, p = x.shape
     shift = column_means(x) if center else np.zeros(p)
+    largest = np.zeros(p)
+    for rows in row_chunks(n):
+        deviation = np.abs(x[rows].astype(np.float64) - shift)
+        largest = np.maximum(largest, deviation.max(axis=0, initial=0.0))
+    unit = np.where(largest > 0, _power_of_two_at_least(largest), 1.0)
     squares = np.zeros(p)
     for rows in row_chunks(n):
-        deviation = x[rows].astype(np.float64) - shift
+        deviation = (x[rows].astype(np.float64) - shift) / unit
         squares += np.einsum("ij,ij->j", deviation, deviation)
-    return shift, np.sqrt(squares / n)
+    return shift, np.sqrt(squares / n) * unit
 
 
 # ---------------------------------------------------------------------------- the R factor
@@ -171,6 +177,9 @@ class Reference:
     n: int
     intercept: bool
     refinement_steps: int
+    #: (q,) sqrt(sse), computed without underflow (sse of y ~ 1e-200 is 0 in float64, its
+    #: square root is not); None: sqrt(sse)
+    residual_norm: np.ndarray | None = None
 
     @property
     def rank(self) -> int:
@@ -210,17 +219,25 @@ class Reference:
         out = np.full((k, k), np.nan)
         r_inv = solve_upper(self.r, np.eye(self.rank))
         s = 1.0 / self.scale[self.kept]
-        unscaled = (s[:, None] * r_inv) @ (r_inv.T * s[None, :])
+        with np.errstate(over="ignore", under="ignore"):  # columns of 1e-300: it is 1e600
+            unscaled = (s[:, None] * r_inv) @ (r_inv.T * s[None, :])
         out[np.ix_(self.kept, self.kept)] = unscaled
         return out
 
     def std_errors(self) -> np.ndarray:
-        """(k, q) OLS standard errors at the optimum (NaN where aliased or df = 0)."""
+        """(k, q) OLS standard errors at the optimum (NaN where aliased or df = 0):
+        sigma |row j of r^-1| / scale_j, without forming (D'D)^-1, which can overflow
+        where the standard errors do not."""
+        k, q = self.coef.shape
+        out = np.full((k, q), np.nan)
         df = self.df_residual
-        sigma2 = self.sse / df if df > 0 else np.full(self.sse.shape, np.nan)
-        d = np.diag(self.xtx_inv())
-        with np.errstate(invalid="ignore"):
-            return np.sqrt(np.outer(d, sigma2))
+        if df <= 0 or self.rank == 0:
+            return out
+        norm = np.sqrt(self.sse) if self.residual_norm is None else self.residual_norm
+        r_inv = solve_upper(self.r, np.eye(self.rank))
+        root = np.linalg.norm(r_inv, axis=1) / self.scale[self.kept]  # sqrt(diag (D'D)^-1)
+        out[self.kept] = np.outer(root, norm / np.sqrt(df))
+        return out
 
     def singular_values(self, transform: np.ndarray | None = None) -> np.ndarray:
         """Singular values of D[:, kept] @ transform (the design in training coordinates),
@@ -270,28 +287,32 @@ def least_squares(
         if cond > REFINE_ABOVE_CONDITION or n * k <= REFINE_BELOW_SIZE:
             budget = REFINEMENT_STEPS
     if budget:
-        coef_kept, sse, steps = _refine(x, y, intercept, kept, r, scale_d, coef_kept, budget)
+        coef_kept, scaled_sse, steps = _refine(
+            x, y, intercept, kept, r, scale_d, scale_y, coef_kept, budget
+        )
     else:
         coef = np.zeros((k, q))
         coef[kept] = coef_kept
-        sse, steps = (
-            residual_ss(
-                x, y, (coef[1:] if intercept else coef).T, coef[0] if intercept else np.zeros(q)
-            ),
-            0,
-        )
+        weight, bias = (coef[1:] if intercept else coef).T, coef[0] if intercept else np.zeros(q)
+        scaled_sse, steps = residual_ss(x, y, weight, bias, unit=scale_y), 0
+    # the residuals were divided by scale_y (powers of two) before squaring: no underflow
+    with np.errstate(under="ignore", over="ignore"):
+        sse = (scaled_sse * scale_y**2).astype(np.float64)
+        residual_norm = (np.sqrt(scaled_sse) * scale_y).astype(np.float64)
     coef = np.full((k, q), np.nan)
     coef[kept] = coef_kept
-    return Reference(coef, aliased, r, scale_d, sse, n, intercept, steps)
+    return Reference(coef, aliased, r, scale_d, sse, n, intercept, steps, residual_norm)
 
 
-def _refine(x, y, intercept, kept, r, scale_d, coef, budget):
+def _refine(x, y, intercept, kept, r, scale_d, scale_y, coef, budget):
     """Iterative refinement: the residual and D'residual in extended precision
     (np.longdouble), the correction from the semi-normal equations r'r d = D'residual with
-    the same r, while corrections shrink. Returns (coef, sse per output, steps taken)."""
+    the same r, while corrections shrink. Returns (coef, sse per output of the residuals
+    divided by scale_y, in extended precision, steps taken)."""
     extended = np.longdouble
     steps, previous, done = 0, np.inf, False
     s = scale_d[kept][:, None]
+    unit = scale_y.astype(extended)
     while True:
         gradient = np.zeros(coef.shape, dtype=extended)
         sse = np.zeros(coef.shape[1], dtype=extended)
@@ -300,24 +321,31 @@ def _refine(x, y, intercept, kept, r, scale_d, coef, budget):
             d = design_block(x[rows], None, intercept)[:, kept].astype(extended)
             resid = y[rows].astype(extended) - d @ coef_ext
             gradient += d.T @ resid
-            sse += np.sum(resid * resid, axis=0)
+            scaled = resid / unit
+            sse += np.sum(scaled * scaled, axis=0)
         if done or steps == budget:
-            return coef, sse.astype(np.float64), steps
+            return coef, sse, steps
         # D = Q r diag(s): D'D d = g is r'r (s d) = g / s
-        correction = solve_upper(r, solve_upper_transposed(r, gradient.astype(np.float64) / s)) / s
+        # the gradient of the scaled columns (dividing by powers of two is exact) fits float64
+        # where D'residual itself may not (columns of 1e+300)
+        gradient = (gradient / s.astype(extended)).astype(np.float64)
+        correction = solve_upper(r, solve_upper_transposed(r, gradient)) / s
         size = float(np.max(np.abs(correction) / np.maximum(np.abs(coef), np.finfo(float).tiny)))
         if not np.isfinite(size) or size >= previous:
-            return coef, sse.astype(np.float64), steps
+            return coef, sse, steps
         coef, steps, previous = coef + correction, steps + 1, size
         done = size < np.finfo(float).eps
 
 
-def residual_ss(x: np.ndarray, y: np.ndarray, weight, bias) -> np.ndarray:
-    """Residual sum of squares per output, (q,), in float64 (aliased NaN weights count 0)."""
+def residual_ss(x: np.ndarray, y: np.ndarray, weight, bias, unit=None) -> np.ndarray:
+    """Residual sum of squares per output, (q,), in float64 (aliased NaN weights count 0);
+    with unit (q,), of the residuals divided by it."""
     weight = np.nan_to_num(np.asarray(weight, dtype=np.float64), nan=0.0)
     bias = np.asarray(bias, dtype=np.float64)
     sse = np.zeros(y.shape[1])
     for rows in row_chunks(x.shape[0]):
         resid = x[rows].astype(np.float64) @ weight.T + bias - y[rows]
+        if unit is not None:
+            resid /= unit
         sse += np.sum(resid * resid, axis=0)
     return sse

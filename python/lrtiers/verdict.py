@@ -18,12 +18,19 @@ import numpy as np
 from .errors import ConvergenceWarning
 from .optimizers import OptimizerSpec
 from .reference import Reference
-from .settings import Settings
+from .settings import OPTIMIZERS, Settings
 
 REQUIRED_DIGITS: dict[str, int] = {"float64": 7, "float32": 3}
 #: float32 cannot resolve much below 1e-4 of a loss.
 LOSS_RTOL: dict[str, float] = {"float64": 1e-6, "float32": 1e-4}
 MAX_DIGITS = 16.0
+#: An exact fit's zero coefficient (|b*| and SE ~ 1e-17) is judged against the change that
+#: moves the predictions by this fraction of their size: float64 resolves it, so 7 digits
+#: of it ask for predictions right to 1e-11 of their size.
+ZERO_FLOOR = 1e-4
+#: Mini-batch noise explains a fit whose loss is within this relative distance of the
+#: optimum; farther away, the cause is the step size, the conditioning or the budget.
+NOISE_GAP = 1e-2
 #: A fit stops once it is this many digits past the verdict's requirement, so that it also
 #: passes a check at REQUIRED_DIGITS against lm()'s own (slightly different) answer.
 STOP_MARGIN_DIGITS = 1.0
@@ -32,8 +39,7 @@ STOP_MARGIN_DIGITS = 1.0
 @dataclass(frozen=True)
 class Target:
     """The reference on the original scale of the kept features, and each coefficient's
-    yardstick max(|b*|, SE(b*)) (the change of b that moves predictions by its spread where
-    both are 0)."""
+    yardstick max(|b*|, SE(b*)), floored for the zero coefficients of exact fits."""
 
     weight: np.ndarray  # (q, p_kept)
     bias: np.ndarray  # (q,)
@@ -67,17 +73,28 @@ def build_target(ref: Reference, dtype: str) -> Target:
     kept = ref.kept
     coef = ref.coef[kept]  # (rank, q)
     se = ref.std_errors()[kept]
-    scale = np.fmax(np.abs(coef), np.nan_to_num(se, nan=0.0))
-    # where both are 0 (an exact fit's zero coefficient): the coefficient that moves the
-    # predictions by their root mean square, |D b*| / |D_j|, from the R factor
-    r = ref.r * ref.scale[kept][None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        unit = np.linalg.norm(r @ coef, axis=0)[None, :] / np.linalg.norm(r, axis=0)[:, None]
-    scale = np.where(scale > 0, scale, np.where(unit > 0, unit, 1.0))
+    # a floor for a zero coefficient of an exact fit, where |b*| and SE are both ~0: the
+    # change of b_j that moves the predictions by ZERO_FLOOR of their size, |D b*| / |D_j|
+    # (D[:, kept] = Q r diag(s): from r and s * b*, with norms that do not square, so that
+    # columns of 1e+300 or 1e-300 neither overflow nor underflow)
+    s = ref.scale[kept]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        fitted = _column_norms(ref.r @ (coef * s[:, None]))
+        unit = fitted[None, :] / (_column_norms(ref.r) * s)[:, None]
+    floor = ZERO_FLOOR * np.where(np.isfinite(unit), unit, 0.0)
+    scale = np.fmax(np.fmax(np.abs(coef), np.nan_to_num(se, nan=0.0)), floor)
+    scale = np.where(scale > 0, scale, 1.0)
     if ref.intercept:
         return Target(coef[1:].T, coef[0], scale[1:].T, scale[0], ref.loss, True, dtype)
     q = coef.shape[1]
     return Target(coef.T, np.zeros(q), scale.T, np.ones(q), ref.loss, False, dtype)
+
+
+def _column_norms(a: np.ndarray) -> np.ndarray:
+    """2-norms of the columns of a, scaled by their largest element before squaring."""
+    largest = np.max(np.abs(a), axis=0, initial=0.0)
+    safe = np.where(largest > 0, largest, 1.0)
+    return np.linalg.norm(a / safe, axis=0) * safe
 
 
 # ---------------------------------------------------------------------------- the verdict
@@ -141,47 +158,64 @@ def advise(target: Target, digits: float, s: Situation) -> tuple[str, str]:
         return "stopped", f"your callback stopped it at epoch {s.epochs_run}, where {reached}"
     if s.epochs_run == 0:
         return "budget", "epochs=0 runs no training: these are the starting values"
-    if settings.dtype == "float32" and _stalled(s.history_loss):
+    kappa = s.lipschitz / s.mu if s.mu > 0 else math.inf
+    # on ill-conditioned columns float64 would not get there either: that is the cause
+    ill_conditioned = settings.precondition != "orthogonal" and kappa > 100
+    if settings.dtype == "float32" and _stalled(s.history_loss) and not ill_conditioned:
         return "precision", (
             f"in float32 {reached}, and the loss no longer improves: use dtype='float64'"
         )
-    if not settings.full_batch:
-        if spec.schedule == "constant":
-            return "mini_batch", (
-                f"mini-batch gradients are noisy and a constant step keeps them so: {reached}. "
-                "Use schedule='inverse_time' (the default for mini-batches), or full batches "
-                "(batch_size=None)"
-            )
-        return "mini_batch", (
-            f"mini-batch gradients are noisy: after {s.epochs_run} epochs with "
-            f"batch_size={settings.batch_size}, {reached}. For lm()'s answer use full batches "
-            "(batch_size=None); a larger batch_size or more epochs get closer"
-        )
+    gap = (s.history_loss[-1] if s.history_loss else s.initial_loss) - target.loss
+    near = gap <= NOISE_GAP * max(target.loss, float(np.finfo(float).tiny))
+    if not settings.full_batch and near:  # what is left is the noise of the batches
+        return _mini_batch_advice(settings, spec, reached, s.epochs_run)
     if spec.name == "adam":
+        others = [o for o in ("sgd", "lbfgs") if _available(o, settings)]
         return "optimizer", (
             f"Adam's steps do not shrink to zero near the optimum: {reached}. Use "
-            "optimizer='sgd' or 'lbfgs'"
+            f"optimizer={' or '.join(map(repr, others))}"
             + (", or schedule='inverse_time'" if spec.schedule == "constant" else "")
         )
     needed = _epochs_needed(target, digits, s)
     budget = f"about {needed:,.0f} epochs" if math.isfinite(needed) else "many more epochs"
-    kappa = s.lipschitz / s.mu if s.mu > 0 else math.inf
     if spec.name in ("sgd", "momentum", "nesterov") and spec.lr * s.lipschitz < 0.1:
         return "step_size", (
             f"lr={spec.lr:.3g} is far below the step the curvature allows (1/L = "
             f"{1 / s.lipschitz:.3g}): {reached}. Use lr='auto'"
         )
-    if settings.precondition != "orthogonal" and kappa > 100:
+    if ill_conditioned:
         alternatives = [
-            o for o in ("nesterov", "lbfgs") if o != spec.name and settings.tier != "numpy"
-        ] or ["nesterov"]
+            o for o in ("nesterov", "lbfgs") if o != spec.name and _available(o, settings)
+        ]
         return "conditioning", (
             f"the loss is ill-conditioned in the coordinates it was trained in (L/mu = "
             f"{kappa:.3g} with precondition={settings.precondition!r}): {reached}, and "
             f"{spec.name} would need {budget}. Use precondition='orthogonal' (a handful of "
-            f"epochs), or optimizer={' or '.join(map(repr, alternatives))}"
+            "epochs)"
+            + (f", or optimizer={' or '.join(map(repr, alternatives))}" if alternatives else "")
         )
+    if not settings.full_batch:
+        return _mini_batch_advice(settings, spec, reached, s.epochs_run)
     return "budget", f"{reached} after {s.epochs_run} epochs: run more epochs ({budget} in all)"
+
+
+def _available(optimizer: str, settings: Settings) -> bool:
+    """Whether optimizer can run with the fit's tier and batches."""
+    return settings.tier in OPTIMIZERS[optimizer] and (optimizer != "lbfgs" or settings.full_batch)
+
+
+def _mini_batch_advice(settings: Settings, spec: OptimizerSpec, reached: str, epochs: int):
+    if spec.schedule == "constant":
+        return "mini_batch", (
+            f"mini-batch gradients are noisy and a constant step keeps them so: {reached}. "
+            "Use schedule='inverse_time' (the default for mini-batches), or full batches "
+            "(batch_size=None)"
+        )
+    return "mini_batch", (
+        f"mini-batch gradients are noisy: after {epochs} epochs with "
+        f"batch_size={settings.batch_size}, {reached}. For lm()'s answer use full batches "
+        "(batch_size=None); a larger batch_size or more epochs get closer"
+    )
 
 
 def _stalled(losses: list[float], window: int = 10) -> bool:
@@ -191,18 +225,40 @@ def _stalled(losses: list[float], window: int = 10) -> bool:
 
 
 def _epochs_needed(target: Target, digits: float, s: Situation) -> float:
-    """Epochs for the slowest direction to gain the missing digits, at the rate seen over
-    the last epochs of the history (the loss gap shrinks by rate^2 per epoch)."""
-    gaps = np.asarray(s.history_loss[-50:]) - target.loss
-    gaps = gaps[gaps > 0]
-    if gaps.size < 2:
-        return math.inf
-    rate = (gaps[-1] / gaps[0]) ** (1.0 / (gaps.size - 1))  # per epoch, on the loss gap
+    """Epochs for the slowest direction to gain the missing digits: at the iteration's
+    asymptotic rate from the spectrum (full-batch SGD, momentum, Nesterov), else at the rate
+    seen over the last epochs of the history (the loss gap shrinks by rate^2 per epoch)."""
+    missing = max(target.digits_required - digits, 0.0) + STOP_MARGIN_DIGITS
+    rate = _spectral_rate(s) if s.settings.full_batch else None
+    if rate is None:
+        gaps = np.asarray(s.history_loss[-50:]) - target.loss
+        gaps = gaps[gaps > 0]
+        if gaps.size < 2:
+            return math.inf
+        rate = math.sqrt((gaps[-1] / gaps[0]) ** (1.0 / (gaps.size - 1)))
     if not 0 < rate < 1:
         return math.inf
-    missing = max(target.digits_required - digits, 0.0) + 0.5
-    # coefficient errors shrink like sqrt(gap): each digit takes ln(100)/-ln(rate) epochs
-    return s.epochs_run + missing * math.log(100.0) / -math.log(rate)
+    return s.epochs_run + missing * math.log(10.0) / -math.log(rate)
+
+
+def _spectral_rate(s: Situation) -> float | None:
+    """Per-epoch contraction of the slowest error component of gradient descent (with
+    heavy-ball or Nesterov momentum) on a quadratic whose curvatures lie in [mu, L]: the
+    largest modulus of the iteration's characteristic roots at the ends of the spectrum."""
+    name, lr, beta = s.spec.name, s.spec.lr, s.spec.momentum
+    if name not in ("sgd", "momentum", "nesterov"):
+        return None
+    worst = 0.0
+    for curvature in (s.mu, s.lipschitz):
+        step = 1.0 - lr * curvature
+        if name == "sgd" or beta == 0:
+            roots = [step]
+        elif name == "momentum":  # z^2 - (1 + beta - lr h) z + beta
+            roots = np.roots([1.0, -(1.0 + beta - lr * curvature), beta])
+        else:  # Nesterov: z^2 - (1 + beta)(1 - lr h) z + beta (1 - lr h)
+            roots = np.roots([1.0, -(1.0 + beta) * step, beta * step])
+        worst = max(worst, float(np.max(np.abs(roots))))
+    return worst
 
 
 def warn_not_converged(verdict: Verdict, tier: str, stacklevel: int = 3) -> None:

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 
 import lrtiers
@@ -22,9 +24,13 @@ def test_lr_compare_table(crop):
     np.testing.assert_allclose(table.loc[1, "loss"], table.loc[2, "loss"], rtol=1e-12)
 
 
-def test_demo_prints_the_table_and_the_prediction(capsys):
+def test_demo_prints_the_verdicts_and_the_prediction(capsys):
     demo.main()
     out = capsys.readouterr().out
-    assert "closed-form" in out and "dataloader (batch 5)" in out
-    assert "Predicted yields for the new region (75.0, 63.0, 44.0)" in out
+    for tier in lrtiers.TIERS:
+        assert re.search(rf"^  {tier} +\d+ +yes ", out, re.M), tier
+    assert re.search(r"^  dataloader, batch 5 +1000 +NO ", out, re.M)
+    assert re.search(r"^  seed 001's loop +100 +NO ", out, re.M)
+    assert "precondition='orthogonal'" in out  # the tutorial run's advice
     assert "apples   53.7956" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
