@@ -14,38 +14,57 @@ BATCH_SIZES = (None, 5, 8)
 EPOCHS = 4
 
 
-def parity_data(outputs: int):
-    """Small data with integer-valued and fractional columns, in float64."""
+def parity_data(outputs: int, aliased: bool = False):
+    """Small data with integer-valued and fractional columns, in float64; `aliased` adds a
+    fourth column, twice the second (lm() gives it NA)."""
     rng = np.random.RandomState(2026)
     x = np.column_stack(
         [rng.randint(0, 50, N_ROWS), rng.standard_normal(N_ROWS), rng.uniform(-3, 3, N_ROWS)]
     ).astype(np.float64)
     coef = np.array([[0.2, -1.0, 0.5], [1.5, 0.3, -0.7]])[:outputs]
     y = x @ coef.T + 1.0 + 0.1 * rng.standard_normal((N_ROWS, outputs))
+    if aliased:
+        x = np.column_stack([x, 2.0 * x[:, 1]])
     return x, (y[:, 0] if outputs == 1 else y)
 
 
+DATASETS = {"q1": (1, False), "q2": (2, False), "q1_aliased": (1, True), "q2_aliased": (2, True)}
+
+
+def dataset(name: str):
+    return parity_data(*DATASETS[name])
+
+
 def cells():
-    """Every grid cell as lr_fit() keywords plus the number of outputs."""
+    """Every grid cell as lr_fit() keywords plus its data: the tutorial grid, then the
+    real-data grid."""
+    yield from tutorial_cells()
+    yield from real_data_cells()
+
+
+def tutorial_cells():
+    """The tutorials' settings (plain SGD, constant step, exactly EPOCHS epochs) over tiers,
+    dtypes, batch sizes, intercept, outputs, raw or standardised columns, validation, seeds."""
     grid = itertools.product(
         lrtiers.TIERS,
         ("float64", "float32"),
         BATCH_SIZES,
         (True, False),
         (1, 2),
-        (False, True),
+        ("none", "scale"),
         (None, 0.25),
         SEEDS,
     )
-    for tier, dtype, batch, intercept, outputs, standardize, validation, seed in grid:
+    for tier, dtype, batch, intercept, outputs, precondition, validation, seed in grid:
         yield {
-            "outputs": outputs,
+            "data": f"q{outputs}",
             "settings": {
+                **lrtiers.TUTORIAL_SETTINGS,
                 "tier": tier,
                 "dtype": dtype,
                 "batch_size": batch,
                 "intercept": intercept,
-                "standardize": standardize,
+                "precondition": precondition,
                 "validation": validation,
                 "seed": seed,
                 "epochs": EPOCHS,
@@ -55,13 +74,42 @@ def cells():
         }
 
 
+def real_data_cells():
+    """The defaults' machinery: every tier x optimizer pair, orthonormalised or standardised
+    columns, full and mini-batches (the inverse-time schedule), stopping once converged,
+    with an aliased column in half the cells."""
+    grid = itertools.product(
+        lrtiers.TIERS,
+        lrtiers.OPTIMIZERS,
+        ("float64", "float32"),
+        (None, 5),
+        ("orthogonal", "scale"),
+    )
+    i = 0
+    for tier, optimizer, dtype, batch, precondition in grid:
+        if tier not in lrtiers.OPTIMIZERS[optimizer] or (optimizer == "lbfgs" and batch):
+            continue
+        yield {
+            "data": ("q1", "q2_aliased", "q2", "q1_aliased")[i % 4],
+            "settings": {
+                "tier": tier,
+                "optimizer": optimizer,
+                "dtype": dtype,
+                "batch_size": batch,
+                "precondition": precondition,
+                "seed": SEEDS[i % 2],
+                "epochs": 30,
+                "threads": 1,
+            },
+        }
+        i += 1
+
+
 def cell_name(cell) -> str:
     s = cell["settings"]
-    return (
-        f"{s['tier']}/{s['dtype']}/batch={s['batch_size']}/intercept={s['intercept']}/"
-        f"q={cell['outputs']}/standardize={s['standardize']}/validation={s['validation']}/"
-        f"seed={s['seed']}"
-    )
+    keys = ("tier", "optimizer", "dtype", "batch_size", "intercept", "precondition", "validation")
+    shown = "/".join(f"{k}={s[k]}" for k in keys if k in s)
+    return f"{cell['data']}/{shown}/seed={s['seed']}"
 
 
 def fit_values(fit) -> dict[str, np.ndarray]:

@@ -18,7 +18,7 @@ from grid import first_difference, fit_values, write_matrix
 import lrtiers
 from lrtiers.settings import default_threads
 
-pytestmark = pytest.mark.r
+pytestmark = [pytest.mark.r, pytest.mark.filterwarnings("ignore::lrtiers.ConvergenceWarning")]
 HERE = __import__("pathlib").Path(__file__).resolve().parent
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
@@ -35,6 +35,8 @@ def thread_cells():
                     "epochs": 3,
                     "lr": "auto",
                     "seed": 11,
+                    # raw columns at a constant step: three epochs of real work each
+                    **lrtiers.TUTORIAL_SETTINGS,
                 }
 
 

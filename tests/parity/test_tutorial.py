@@ -13,7 +13,7 @@ from grid import parity_data, write_matrix
 import lrtiers
 from lrtiers.datasets import crop_yields
 
-pytestmark = pytest.mark.r
+pytestmark = [pytest.mark.r, pytest.mark.filterwarnings("ignore::lrtiers.ConvergenceWarning")]
 HERE = __import__("pathlib").Path(__file__).resolve().parent
 
 # Seed 000 as published (15 rows, batch 5, lr 1e-5, 100 epochs, float32), the same in float64,
@@ -68,6 +68,7 @@ def test_the_rtorch_loop_in_r_gives_lr_fit_bits(rscript_env, tmp_path):
             dtype=spec["dtype"],
             seed=0,
             threads=1,
+            **lrtiers.TUTORIAL_SETTINGS,
         )
         python = np.concatenate([np.ravel(fit.weight), np.ravel(fit.bias)]).astype(np.float64)
         r = np.fromfile(tmp_path / f"r_tutorial_{i}.bin", dtype="<f8")
