@@ -1,118 +1,202 @@
 # The R rows of `make bench` (python -m lrtiers.bench runs this in its own R process).
 #
-#   Rscript tools/bench.R DATA_DIR REPEATS OUT.json
+#   Rscript tools/bench.R CONFIG.json OUT.json
 #
-# DATA_DIR holds the benchmark's 1M x 20 data as raw float64 (x.bin column by column, y.bin)
-# and dims.json; the same numbers the Python rows use. Every comparison is interleaved and
-# repeated; OUT.json gets one entry per row, ratios per repeat.
+# CONFIG.json (written by lrtiers.bench) names the directory with the 1M x 20 data as raw
+# float64 (x.bin column by column, y.bin; the same numbers the Python rows use), n, p, the
+# repeats, the epochs of the mini-batch gap rows and the settings of the lm() table.
+# Every comparison is interleaved and repeated; OUT.json gets one entry per row (ratios per
+# repeat) and one per cell of the lm() table.
 suppressPackageStartupMessages(library(lrtiers))
 
 args <- commandArgs(trailingOnly = TRUE)
-stopifnot(length(args) == 3L)
-data_dir <- args[[1]]
-repeats <- as.integer(args[[2]])
-out_path <- args[[3]]
+stopifnot(length(args) == 2L)
+config <- jsonlite::fromJSON(args[[1]], simplifyVector = TRUE)
+out_path <- args[[2]]
+repeats <- as.integer(config$repeats)
 
-dims <- jsonlite::fromJSON(file.path(data_dir, "dims.json"))
-x <- matrix(readBin(file.path(data_dir, "x.bin"), "double", dims$n * dims$p), dims$n)
-colnames(x) <- paste0("x", seq_len(dims$p))
-y <- readBin(file.path(data_dir, "y.bin"), "double", dims$n)
+x <- matrix(readBin(file.path(config$data_dir, "x.bin"), "double", config$n * config$p), config$n)
+colnames(x) <- paste0("x", seq_len(config$p))
+y <- readBin(file.path(config$data_dir, "y.bin"), "double", config$n)
 frame <- data.frame(x, y = y)
-size <- sprintf("%s x %d", format(dims$n, big.mark = ",", scientific = FALSE), dims$p)
+size <- sprintf("%s x %d", format(config$n, big.mark = ",", scientific = FALSE), config$p)
 
+now <- function() as.numeric(Sys.time())
 seconds <- function(expr) {
   gc(full = FALSE)
-  start <- proc.time()[["elapsed"]]
+  start <- now()
   force(expr)
-  proc.time()[["elapsed"]] - start
+  now() - start
 }
+quiet <- function(expr) suppressWarnings(expr) # not converged: the tables say so
 
-# ------------------------------------------------------------ 3. time to the closed form
+# ------------------------------------------------------------ lm()'s answer, 1M x 20
 
-ols <- lm.fit(cbind(1, x), y)
-optimum <- mean(ols$residuals^2)
-reached <- function(fit) (fit$loss - optimum) / optimum <= 1e-8
-until_optimum <- function(epoch, loss) (loss - optimum) / optimum > 1e-8
-
-fit_formula <- function() {
-  lr_fit(y ~ ., data = frame, lr = "auto", standardize = TRUE, epochs = 1000, seed = 0,
-    callback = until_optimum, progress = FALSE)
-}
-fit_xy <- function() {
-  lr_fit(x, y, lr = "auto", standardize = TRUE, epochs = 1000, seed = 0,
-    callback = until_optimum, progress = FALSE)
-}
+fit_formula <- function() quiet(lr_fit(y ~ ., data = frame, seed = 0, progress = FALSE))
+fit_xy <- function() quiet(lr_fit(x, y, seed = 0, progress = FALSE))
 
 invisible(fit_xy()) # start Python and import torch outside the timings
 vs_lm <- vs_lm_fit <- numeric()
-epochs_run <- integer()
+fit <- NULL
 for (i in seq_len(repeats)) {
-  fit <- NULL
   ours_formula <- seconds(fit <- fit_formula())
-  stopifnot(reached(fit))
-  epochs_run <- c(epochs_run, fit$core$epochs_run)
   anchor <- seconds(lm(y ~ ., data = frame))
   vs_lm <- c(vs_lm, ours_formula / anchor)
-  ours_xy <- seconds(fit <- fit_xy())
-  stopifnot(reached(fit))
+  ours_xy <- seconds(fit_xy())
   anchor <- seconds(lm.fit(cbind(1, x), y))
   vs_lm_fit <- c(vs_lm_fit, ours_xy / anchor)
 }
+defaults_note <- sprintf(
+  "lr_fit defaults: %d epochs, %s (%.1f digits); R to Python conversion included",
+  as.integer(fit$epochs_run), if (isTRUE(fit$converged)) "converged" else "NOT converged",
+  fit$verdict$digits
+)
 
-# ------------------------------------------------------------ 4. R overhead
+# ------------------------------------------------------------ R overhead
 
 core <- lr_core()
 np <- reticulate::import("numpy", convert = FALSE)
 x_py <- np$ascontiguousarray(x) # the data as a Python user holds it
 y_py <- np$asarray(y)
-settings <- list(tier = "module", lr = "auto", standardize = TRUE, epochs = 20L, seed = 0L)
 r_over_python <- numeric()
 for (i in seq_len(repeats)) {
-  in_r <- seconds(fit_r <- lr_fit(x, y, tier = "module", lr = "auto", standardize = TRUE,
-    epochs = 20, seed = 0, progress = FALSE))
-  in_python <- seconds(fit_py <- do.call(core$lr_fit, c(list(x_py, y_py), settings)))
+  in_r <- seconds(fit_r <- quiet(lr_fit(x, y, seed = 0, progress = FALSE)))
+  in_python <- seconds(fit_py <- quiet(core$lr_fit(x_py, y_py, seed = 0L)))
   r_over_python <- c(r_over_python, in_r / in_python)
 }
 same <- identical(
   as.vector(coef(fit_r)),
   c(reticulate::py_to_r(fit_py$bias), as.vector(reticulate::py_to_r(fit_py$weight)))
 )
+rm(x_py, y_py)
 
 tiny <- function() {
   lr_fit(cbind(apples, oranges) ~ temp + rainfall + humidity, data = crop_yields,
-    epochs = 10, seed = 1, progress = FALSE)
+    seed = 1, progress = FALSE)
 }
 invisible(tiny())
 tiny_ms <- vapply(seq_len(max(repeats, 5L) * 4L), function(i) seconds(tiny()) * 1000, 0)
 
-rows <- list(
+# ------------------------------------------------------------ mini-batch gap
+
+relative_gap <- function(fit) (fit$loss - fit$optimum$loss) / fit$optimum$loss
+mtcars_std <- as.data.frame(scale(mtcars))
+gap_rows <- lapply(
   list(
-    section = "closed form (R)", what = "lr_fit(y ~ ., data) / lm(y ~ ., data)", ratio = vs_lm,
-    anchor = sprintf("R lm(), same %s data frame", size), target = "< 1",
-    target_ok = stats::median(vs_lm) < 1,
-    note = sprintf(
-      "lr = \"auto\", standardize = TRUE, until 1e-8 of the optimum (%d epochs); R to Python conversion included",
-      as.integer(stats::median(epochs_run))
+    list(label = "defaults (schedule 'inverse_time')", settings = list()),
+    list(label = "schedule='constant'", settings = list(schedule = "constant"))
+  ),
+  function(case) {
+    fit <- tryCatch(
+      quiet(do.call(lr_fit, c(
+        list(mpg ~ ., data = mtcars_std, tier = "dataloader", batch_size = 8,
+          epochs = config$gap_epochs, seed = 0, progress = FALSE),
+        case$settings
+      ))),
+      lrtiers_divergence_error = function(e) e
     )
-  ),
-  list(
-    section = "closed form (R)", what = "lr_fit(x, y) / lm.fit(cbind(1, x), y)",
-    ratio = vs_lm_fit, anchor = "R lm.fit(), same matrix",
-    note = "matrix interface, conversion included"
-  ),
-  list(
-    section = "R overhead", what = sprintf("lr_fit from R / lr_fit from Python (%s, 20 epochs)", size),
-    ratio = r_over_python, anchor = "the core's lr_fit on NumPy arrays, same process",
-    target = "<= 1.10", target_ok = stats::median(r_over_python) <= 1.10,
-    note = paste(
-      "R side: molding, conversion, fitted values and the lr_fit object;",
-      if (same) "bitwise the same coefficients" else "COEFFICIENTS DIFFER"
+    diverged <- inherits(fit, "lrtiers_divergence_error")
+    list(
+      section = "mini-batch gap",
+      what = paste0("dataloader, batch 8, mtcars standardised (mpg ~ ., from R): ", case$label),
+      ratio = if (diverged) NA_real_ else relative_gap(fit), unit = "gap",
+      anchor = "(loss - least-squares loss) / least-squares loss",
+      note = if (diverged) {
+        sub(".*(at epoch [0-9]+ with lr = [^;]+);.*", "diverged \\1", conditionMessage(fit))
+      } else {
+        sprintf("after %d epochs; %.1f digits", as.integer(fit$epochs_run), fit$verdict$digits)
+      }
     )
-  ),
-  list(
-    section = "R overhead", what = "one tiny fit from R (crop yields, 10 epochs)", ratio = tiny_ms,
-    unit = "ms", anchor = "absolute time after the first call", target = "<= 50 ms",
-    target_ok = stats::median(tiny_ms) <= 50, note = "formula interface, two outputs"
-  )
+  }
 )
-jsonlite::write_json(list(rows = rows), out_path, auto_unbox = TRUE, digits = NA)
+
+# ------------------------------------------------------------ the lm() table
+
+problems <- list(
+  list(name = "mtcars: mpg ~ wt + hp", formula = mpg ~ wt + hp, data = mtcars),
+  list(name = "mtcars: mpg ~ .", formula = mpg ~ ., data = mtcars),
+  list(name = "longley: Employed ~ .", formula = Employed ~ ., data = longley),
+  list(name = "cars: dist ~ speed", formula = dist ~ speed, data = cars),
+  list(name = "swiss: Fertility ~ .", formula = Fertility ~ ., data = swiss),
+  list(name = "trees: Volume ~ .", formula = Volume ~ ., data = trees),
+  list(name = "stackloss: stack.loss ~ .", formula = stack.loss ~ ., data = stackloss),
+  list(name = "iris: Sepal.Length ~ .", formula = Sepal.Length ~ ., data = iris),
+  list(name = "airquality: Ozone ~ . (NA rows dropped)", formula = Ozone ~ ., data = airquality)
+)
+
+lm_cell <- function(problem, setting, settings) {
+  times <- numeric()
+  fit <- NULL
+  error <- ""
+  for (i in 1:3) { # the median of three when a fit is quick
+    start <- now()
+    fit <- tryCatch(
+      quiet(do.call(lr_fit, c(
+        list(problem$formula, data = problem$data, seed = 0, progress = FALSE), settings
+      ))),
+      error = function(e) {
+        error <<- if (inherits(e, "lrtiers_divergence_error")) {
+          "diverged"
+        } else {
+          conditionMessage(e)
+        }
+        NULL
+      }
+    )
+    times <- c(times, now() - start)
+    if (is.null(fit) || sum(times) > 0.2) break
+  }
+  ms <- stats::median(times) * 1000
+  if (is.null(fit)) {
+    return(list(dataset = problem$name, setting = setting, epochs = 0L, converged = FALSE,
+      digits = NULL, ms = ms, stop_reason = "", error = substr(error, 1, 80)))
+  }
+  list(
+    dataset = problem$name, setting = setting, epochs = as.integer(fit$epochs_run),
+    converged = isTRUE(fit$converged), digits = fit$verdict$digits, ms = ms,
+    stop_reason = fit$stop_reason, error = ""
+  )
+}
+
+lm_cells <- list()
+for (problem in problems) {
+  for (setting in names(config$lm_settings)) {
+    lm_cells[[length(lm_cells) + 1L]] <- lm_cell(problem, setting, config$lm_settings[[setting]])
+  }
+}
+
+# ------------------------------------------------------------ out
+
+rows <- c(
+  list(
+    list(
+      section = "closed form (R)", what = "lr_fit(y ~ ., data) / lm(y ~ ., data)",
+      ratio = vs_lm, anchor = sprintf("R lm(), same %s data frame", size), target = "< 1",
+      target_ok = stats::median(vs_lm) < 1, note = defaults_note
+    ),
+    list(
+      section = "closed form (R)", what = "lr_fit(x, y) / lm.fit(cbind(1, x), y)",
+      ratio = vs_lm_fit, anchor = "R lm.fit(), same matrix",
+      note = "matrix interface, lr_fit defaults, conversion included"
+    ),
+    list(
+      section = "R overhead",
+      what = sprintf("lr_fit from R / lr_fit from Python (%s, defaults)", size),
+      ratio = r_over_python, anchor = "the core's lr_fit on NumPy arrays, same process",
+      target = "<= 1.10", target_ok = stats::median(r_over_python) <= 1.10,
+      note = paste(
+        "R side: molding, conversion, fitted values and the lr_fit object;",
+        if (same) "bitwise the same coefficients" else "COEFFICIENTS DIFFER"
+      )
+    ),
+    list(
+      section = "R overhead", what = "one tiny fit from R (crop yields, defaults)",
+      ratio = tiny_ms, unit = "ms", anchor = "absolute time after the first call",
+      target = "<= 50 ms", target_ok = stats::median(tiny_ms) <= 50,
+      note = "formula interface, two outputs"
+    )
+  ),
+  gap_rows
+)
+jsonlite::write_json(list(rows = rows, lm = lm_cells), out_path, auto_unbox = TRUE, na = "null",
+  digits = NA, null = "null")

@@ -1,16 +1,20 @@
-"""`make bench`: speed as ratios against anchors measured in the same run.
+"""`make bench`: speed as ratios against anchors measured in the same run, and the time and
+epochs each setting needs for lm()'s answer.
 
     python -m lrtiers.bench            # full sizes, writes docs/benchmarks.md and .png
     python -m lrtiers.bench --smoke    # tiny sizes: checks the harness runs, times nothing
 
-Each comparison is interleaved and repeated; the tables give the median ratio and its
-spread (min-max over repeats). The R rows come from tools/bench.R, run in its own process.
+Each comparison is interleaved and repeated; the ratio table gives the median ratio and its
+spread (min-max over repeats). The R rows, and R's data sets in the lm() table, come from
+tools/bench.R, run in its own process.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import math
 import os
 import platform
 import shutil
@@ -19,16 +23,22 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
+from . import datasets
+from .errors import ConvergenceWarning, DivergenceError
 from .fit import lr_fit
-from .settings import TIERS, default_threads
+from .settings import TIERS, TUTORIAL_SETTINGS, default_threads
+from .tiers.dataloader_gd import batched_loader
 
 
 @dataclass
@@ -42,10 +52,37 @@ class Sizes:
     gpu_p: int = 100
     gpu_batch: int = 4096
     repeats: int = 5
-    epochs: int = 12  # full-batch fits; an epoch's time is the median between epochs
+    epochs: int = 12  # full-batch epoch rows; an epoch's time is the median between epochs
+    full_batch_repeats: int = 3
+    tiny_epochs: int = 1000  # the tutorials' loops on tiny data
+    tiny_repeats: int = 11
+    tiny_data: tuple[str, ...] = ("crop", "synthetic100", "synthetic1000")
+    tutorial_budget: int = 100_000  # epochs the tutorial settings get in the lm() table
+    strd_names: tuple[str, ...] = datasets.STRD_NAMES
+    lm_epochs: int | None = None  # the lm() table's other columns (None: the default, 1000)
+    gap_epochs: int = 1000  # mini-batch loss gap rows (the default epochs)
 
 
-SMOKE = Sizes(2_000, 5, 1_000, 5, 50, 20_000, 10, 256, 2, 3)
+SMOKE = Sizes(
+    2_000,
+    5,
+    1_000,
+    5,
+    50,
+    20_000,
+    10,
+    256,
+    repeats=2,
+    epochs=3,
+    full_batch_repeats=1,
+    tiny_epochs=20,
+    tiny_repeats=1,
+    tiny_data=("crop",),
+    tutorial_budget=300,
+    strd_names=("Norris", "Longley"),
+    lm_epochs=20,
+    gap_epochs=20,
+)
 
 
 @dataclass
@@ -57,7 +94,7 @@ class Row:
     target: str = ""
     target_ok: bool | None = None
     note: str = ""
-    unit: str = ""  # "" for a ratio; "ms" for the one absolute time the issue asks for
+    unit: str = ""  # "" for a ratio; "ms" for an absolute time; "gap" for a relative loss gap
 
     @property
     def median(self) -> float:
@@ -71,7 +108,243 @@ def regression_data(n: int, p: int, seed: int = 0):
     return x, y
 
 
-# ------------------------------------------------------------------ 1. full batch
+def quiet_fit(*args, **kwargs):
+    """lr_fit without its warnings (a fit that has not converged warns; the tables say so)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return lr_fit(*args, **kwargs)
+
+
+def same_bits(a, b) -> bool:
+    a = np.ascontiguousarray(np.asarray(a, dtype=np.float64))
+    b = np.ascontiguousarray(np.asarray(b, dtype=np.float64))
+    return a.shape == b.shape and bool(np.array_equal(a.view(np.int64), b.view(np.int64)))
+
+
+# ------------------------------------------------------------------ 1. tiny data
+#
+# Each tier's tutorial loop written out by hand (the scripts of
+# tests/python/test_tutorial_identity.py; the numpy tier's loop of tiers/numpy_gd.py),
+# timed from the seed to the last update, against lr_fit(**TUTORIAL_SETTINGS) with the same
+# lr, epochs and seed: the difference is everything lr_fit adds (checks, the least-squares
+# reference, the history with the gradient norm every epoch, the verdict).
+
+
+#: Tiny-data runs are timed in CPU seconds of this process: they run on one thread, and
+#: other processes on the machine then add nothing to either side of a ratio.
+cpu_clock = time.process_time if not os.environ.get("LRTIERS_BENCH_WALL") else time.perf_counter
+
+
+def _start(seed: int, p: int, q: int) -> nn.Linear:
+    torch.manual_seed(seed)
+    return nn.Linear(p, q, dtype=torch.float64)
+
+
+def numpy_loop(x, y, seed, lr, epochs, batch_size):
+    """Seeds 003/004: NumPy, hand-derived gradients (tiers/numpy_gd.py)."""
+    start = cpu_clock()
+    init = _start(seed, x.shape[1], y.shape[1])
+    w = init.weight.detach().numpy().copy()
+    b = init.bias.detach().numpy().copy()
+    for epoch in range(epochs):
+        y_pred = x @ w.T + b
+        error = y_pred - y
+        loss = np.mean(error**2)  # noqa: F841 (the tutorials print it)
+        dw = 2 * (error.T @ x) / error.size
+        db = 2 * error.sum(axis=0) / error.size
+        w -= lr * dw
+        b -= lr * db
+    return cpu_clock() - start, w, b
+
+
+def autograd_loop(x, y, seed, lr, epochs, batch_size):
+    """Seeds 001/004: tensors with requires_grad, the MSE by hand, update under no_grad."""
+    start = cpu_clock()
+    inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
+    model = _start(seed, x.shape[1], y.shape[1])
+    weights = model.weight.detach().clone().requires_grad_(True)
+    biases = model.bias.detach().clone().requires_grad_(True)
+
+    def mse(preds, targets):
+        diff = preds - targets
+        return torch.sum(diff * diff) / diff.numel()
+
+    losses = []
+    for i in range(epochs):
+        preds = inputs @ weights.t() + biases
+        loss = mse(preds, targets)
+        losses.append(loss.item())
+        loss.backward()
+        with torch.no_grad():
+            weights -= lr * weights.grad
+            weights.grad.zero_()
+            biases -= lr * biases.grad
+            biases.grad.zero_()
+    return cpu_clock() - start, weights.detach().numpy(), biases.detach().numpy()
+
+
+def optim_loop(x, y, seed, lr, epochs, batch_size):
+    """Seed 004: autograd + nn.MSELoss + optim.SGD([b, w])."""
+    start = cpu_clock()
+    inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
+    model = _start(seed, x.shape[1], y.shape[1])
+    w = model.weight.detach().clone().requires_grad_(True)
+    b = model.bias.detach().clone().requires_grad_(True)
+    loss_fn = nn.MSELoss(reduction="mean")
+    optimizer = torch.optim.SGD([b, w], lr=lr)
+    losses = []
+    for t in range(epochs):
+        y_hat = inputs @ w.t() + b
+        loss = loss_fn(y_hat, targets)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return cpu_clock() - start, w.detach().numpy(), b.detach().numpy()
+
+
+def module_loop(x, y, seed, lr, epochs, batch_size):
+    """Seeds 001/002/004: nn.Linear, nn.MSELoss, optim.SGD(model.parameters())."""
+    start = cpu_clock()
+    inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
+    model = _start(seed, x.shape[1], y.shape[1])
+    loss_fn = nn.MSELoss(reduction="mean")
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for t in range(epochs):
+        model.train()
+        y_hat = model(inputs)
+        loss = loss_fn(y_hat, targets)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return cpu_clock() - start, model.weight.detach().numpy(), model.bias.detach().numpy()
+
+
+def dataloader_loop(x, y, seed, lr, epochs, batch_size):
+    """Seed 000's loop, over the tier's loader (the same batches as DataLoader(dataset,
+    batch_size, shuffle=True), fetched a batch at a time): the bookkeeping is the difference."""
+    start = cpu_clock()
+    inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
+    torch.manual_seed(seed)
+    train_ds = TensorDataset(inputs, targets)
+    model = nn.Linear(inputs.shape[1], targets.shape[1], dtype=inputs.dtype)
+    train_dl = batched_loader(train_ds, batch_size, shuffle=True)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    loss_fn = F.mse_loss
+    for epoch in range(epochs):
+        for xb, yb in train_dl:
+            pred = model(xb)
+            loss = loss_fn(pred, yb)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+    return cpu_clock() - start, model.weight.detach().numpy(), model.bias.detach().numpy()
+
+
+HAND_LOOPS: dict[str, Callable] = {
+    "numpy": numpy_loop,
+    "autograd": autograd_loop,
+    "optim": optim_loop,
+    "module": module_loop,
+    "dataloader": dataloader_loop,
+}
+
+
+@dataclass(frozen=True)
+class TinyData:
+    label: str
+    x: np.ndarray
+    y: np.ndarray
+    lr: float  # the tutorial's
+    batch_size: int  # the dataloader tier's
+
+
+def tiny_data(name: str) -> TinyData:
+    if name == "crop":  # seed 001's data and lr; seed 000's batch size
+        x, y = datasets.crop_yields()
+        return TinyData("15 x 3 -> 2 (crop yields)", x, y, 1e-5, 5)
+    if name == "synthetic100":  # seed 003
+        x, y = datasets.synthetic(100, 42, "uniform")
+        return TinyData("100 x 1 (synthetic)", x, y, 0.1, 10)
+    x, y = datasets.synthetic(1000, 42, "normal")  # seed 004
+    return TinyData("1000 x 1 (synthetic)", x, y, 0.01, 100)
+
+
+def bench_tiny(sizes: Sizes) -> list[Row]:
+    cases = [(tiny_data(name), tier) for name in sizes.tiny_data for tier in TIERS]
+
+    def epochs_for(data: TinyData, tier: str) -> int:
+        # the dataloader tier takes n / batch_size steps an epoch: as many steps in all
+        if tier != "dataloader":
+            return sizes.tiny_epochs
+        return max(1, sizes.tiny_epochs // -(-len(data.x) // data.batch_size))
+
+    def ours(data: TinyData, tier: str, epochs: int):
+        batch = data.batch_size if tier == "dataloader" else None
+        start = cpu_clock()
+        fit = lr_fit(
+            data.x,
+            data.y,
+            tier=tier,
+            lr=data.lr,
+            epochs=epochs,
+            seed=0,
+            batch_size=batch,
+            **TUTORIAL_SETTINGS,
+        )
+        return cpu_clock() - start, fit
+
+    def hand(data: TinyData, tier: str, epochs: int):
+        with torch.random.fork_rng(devices=[]):
+            return HAND_LOOPS[tier](data.x, data.y, 0, data.lr, epochs, data.batch_size)
+
+    ratios: dict[tuple, list[float]] = {}
+    bits: dict[tuple, bool] = {}
+    hand_seconds: dict[tuple, list[float]] = {}
+    for data, tier in cases:  # warm up: first calls import and compile
+        hand(data, tier, 2)
+        quiet_fit(data.x, data.y, tier=tier, lr=data.lr, epochs=2, seed=0, **TUTORIAL_SETTINGS)
+    # what is there now (torch's ~10^6 objects) stays: a full collection then takes
+    # microseconds, not the 0.2 s that would land on whichever run triggers one
+    gc.collect()
+    gc.freeze()
+    for rep in range(sizes.tiny_repeats):
+        for data, tier in cases:  # interleaved, alternating which goes first
+            key = (data.label, tier)
+            epochs = epochs_for(data, tier)
+            order = (hand, ours) if rep % 2 == 0 else (ours, hand)
+            got = {}
+            for run in order:
+                gc.collect()
+                got[run] = run(data, tier, epochs)
+            seconds, w, b = got[hand]
+            ours_seconds, fit = got[ours]
+            ratios.setdefault(key, []).append(ours_seconds / seconds)
+            hand_seconds.setdefault(key, []).append(seconds)
+            bits[key] = bits.get(key, True) and same_bits(fit.weight, w) and same_bits(fit.bias, b)
+    rows = []
+    for data, tier in cases:
+        key = (data.label, tier)
+        epochs = epochs_for(data, tier)
+        batch = f", batch {data.batch_size}" if tier == "dataloader" else ""
+        hand_ms = statistics.median(hand_seconds[key]) * 1e3
+        rows.append(
+            Row(
+                "tiny data",
+                f"{tier}, {data.label}",
+                ratios[key],
+                f"hand-written loop, {epochs} epochs{batch} ({hand_ms:.0f} ms)",
+                "<= 1.10",
+                statistics.median(ratios[key]) <= 1.10,
+                "bitwise the same coefficients" if bits[key] else "COEFFICIENTS DIFFER",
+            )
+        )
+    return rows
+
+
+# ------------------------------------------------------------------ 2. full batch
 
 
 def two_pass_floor(x: torch.Tensor) -> float:
@@ -88,6 +361,8 @@ def two_pass_floor(x: torch.Tensor) -> float:
 def bench_full_batch(
     sizes: Sizes, device: str = "cpu", dtypes=("float32", "float64"), tiers=TIERS
 ) -> list[Row]:
+    """One epoch (the tutorial settings for a fixed number of epochs: no early stop) against
+    the time to read X twice."""
     x, y = regression_data(
         sizes.full_n if device == "cpu" else sizes.gpu_n,
         sizes.full_p if device == "cpu" else sizes.gpu_p,
@@ -98,12 +373,12 @@ def bench_full_batch(
         xt = torch.from_numpy(x.astype(dtype)).to(device)
         ratios = {t: [] for t in tiers}
         floors = []
-        for _ in range(sizes.repeats):
+        for _ in range(sizes.full_batch_repeats):
             for tier in tiers:  # interleaved: one of each per repeat
                 if tier == "numpy" and device != "cpu":
                     continue
                 stamps = []  # the callback runs once per epoch: time between calls
-                lr_fit(
+                quiet_fit(
                     x,
                     y,
                     tier=tier,
@@ -112,6 +387,7 @@ def bench_full_batch(
                     seed=0,
                     device=device,
                     callback=lambda epoch, loss, stamps=stamps: stamps.append(time.perf_counter()),
+                    **TUTORIAL_SETTINGS,
                 )
                 epoch = statistics.median(np.diff(stamps))
                 floor = min(two_pass_floor(xt) for _ in range(3))
@@ -124,19 +400,20 @@ def bench_full_batch(
             med = statistics.median(values)
             rows.append(
                 Row(
-                    "full batch",
-                    f"{tier}, {dtype}",
+                    "full batch" if device == "cpu" else "GPU",
+                    f"an epoch, {tier}, {dtype}",
                     values,
-                    f"two-pass floor ({statistics.median(floors) * 1e3:.1f} ms)",
+                    f"two passes over X ({statistics.median(floors) * 1e3:.1f} ms)",
                     f"<= {limit}" if tier != "numpy" else "",
                     (med <= limit) if tier != "numpy" else None,
+                    "tutorial settings, lr='auto', a fixed number of epochs",
                 )
             )
         del xt
     return rows
 
 
-# ------------------------------------------------------------------ 2. mini-batch
+# ------------------------------------------------------------------ 3. mini-batch
 
 
 def literal_loop(x, y, batch_size, lr, seed):
@@ -174,10 +451,10 @@ def bench_minibatch(sizes: Sizes) -> list[Row]:
     x, y = regression_data(sizes.mini_n, sizes.mini_p, seed=1)
     bs, lr = sizes.mini_batch, 0.01
     steps = -(-sizes.mini_n // bs)
-    vs_literal, vs_floor, same_bits = [], [], True
+    vs_literal, vs_floor, bitwise = [], [], True
     for rep in range(sizes.repeats):
         literal, literal_w = literal_loop(x, y, bs, lr, seed=rep)
-        fit = lr_fit(
+        fit = quiet_fit(
             x,
             y,
             tier="dataloader",
@@ -186,21 +463,22 @@ def bench_minibatch(sizes: Sizes) -> list[Row]:
             lr=lr,
             seed=rep,
             threads=torch.get_num_threads(),
+            **TUTORIAL_SETTINGS,
         )
         floor = step_floor(x, y, bs, lr, steps)
         tier_time = fit.elapsed
-        same_bits &= bool(np.array_equal(literal_w.view(np.int64), fit.weight.view(np.int64)))
+        bitwise &= same_bits(literal_w, fit.weight)
         vs_literal.append(literal / tier_time)
         vs_floor.append(tier_time / floor)
-    note = "bitwise the same weights as the literal loop" if same_bits else "WEIGHTS DIFFER"
+    note = "bitwise the same weights as the literal loop" if bitwise else "WEIGHTS DIFFER"
     return [
         Row(
             "mini-batch",
             f"literal loop / dataloader tier (batch {bs})",
             vs_literal,
-            "seed tutorial's DataLoader loop",
+            "seed tutorial's DataLoader loop (tutorial settings, 1 epoch)",
             ">= 2",
-            statistics.median(vs_literal) >= 2 and same_bits,
+            statistics.median(vs_literal) >= 2 and bitwise,
             note,
         ),
         Row(
@@ -215,54 +493,72 @@ def bench_minibatch(sizes: Sizes) -> list[Row]:
     ]
 
 
-# ------------------------------------------------------------------ 3. closed form
+def relative_gap(fit) -> float:
+    return (fit.loss - fit.optimum["loss"]) / fit.optimum["loss"]
 
 
-def time_to_optimum(x, y, optimum: float) -> tuple[float, int]:
-    """lr_fit(lr='auto', standardize=True) until the loss is within 1e-8 of the optimum."""
-    start = time.perf_counter()
-    fit = lr_fit(
-        x,
-        y,
-        lr="auto",
-        standardize=True,
-        epochs=1000,
-        seed=0,
-        callback=lambda epoch, loss: (loss - optimum) / optimum > 1e-8,
-    )
-    seconds = time.perf_counter() - start
-    if (fit.loss - optimum) / optimum > 1e-8:
-        raise RuntimeError("lr_fit did not reach 1e-8 of the optimum in 1000 epochs")
-    return seconds, fit.epochs_run
+def bench_gap(sizes: Sizes) -> list[Row]:
+    """Mini-batches of 8 on crop yields: how close to the least-squares loss the default
+    (decaying) step gets in the default epochs, and a constant step."""
+    x, y = datasets.crop_yields()
+    rows = []
+    for label, settings in (
+        ("defaults (schedule 'inverse_time')", {}),
+        ("schedule='constant'", {"schedule": "constant"}),
+    ):
+        try:
+            fit = quiet_fit(
+                x, y, tier="dataloader", batch_size=8, epochs=sizes.gap_epochs, seed=0, **settings
+            )
+            gap = relative_gap(fit)
+            note = f"after {fit.epochs_run} epochs; {fit.verdict['digits']:.1f} digits"
+        except DivergenceError as exc:
+            gap, note = float("nan"), f"diverged at epoch {exc.epoch} (lr={exc.lr:.3g})"
+        rows.append(
+            Row(
+                "mini-batch gap",
+                f"dataloader, batch 8, crop yields: {label}",
+                [gap],
+                "(loss - least-squares loss) / least-squares loss",
+                note=note,
+                unit="gap",
+            )
+        )
+    return rows
+
+
+# ------------------------------------------------------------------ 4. closed form
 
 
 def bench_closed_form(sizes: Sizes) -> list[Row]:
-    from sklearn.linear_model import LinearRegression, SGDRegressor
+    """1M x 20: lr_fit with the defaults (lm()'s answer, then it stops) against solvers."""
+    from sklearn.linear_model import LinearRegression
 
     x, y = regression_data(sizes.full_n, sizes.full_p, seed=2)
     design = np.column_stack([np.ones(len(x)), x])
-    coef = np.linalg.lstsq(design, y, rcond=None)[0]
-    optimum = float(np.mean((design @ coef - y) ** 2))
     anchors = {
         "NumPy lstsq": lambda: np.linalg.lstsq(design, y, rcond=None),
         "scikit-learn LinearRegression": lambda: LinearRegression().fit(x, y),
-        "scikit-learn SGDRegressor": lambda: SGDRegressor(random_state=0).fit(x, y),
     }
     ratios = {name: [] for name in anchors}
-    sgd_gap = []
+    fits = []
     for _ in range(max(1, sizes.repeats // 2)):
-        ours, epochs = time_to_optimum(x, y, optimum)
+        start = time.perf_counter()
+        fit = quiet_fit(x, y, seed=0)
+        ours = time.perf_counter() - start
+        fits.append(fit)
         for name, anchor in anchors.items():  # interleaved with ours, one each per repeat
             start = time.perf_counter()
-            model = anchor()
+            anchor()
             ratios[name].append(ours / (time.perf_counter() - start))
-        sgd_gap.append((np.mean((model.predict(x) - y) ** 2) - optimum) / optimum)
-    notes = {name: f"lr_fit took {epochs} epochs" for name in anchors}
-    notes["scikit-learn SGDRegressor"] = (
-        f"SGDRegressor stops at a relative loss gap of {statistics.median(sgd_gap):.1e}"
+    fit = fits[-1]
+    note = (
+        f"lr_fit defaults: {fit.epochs_run} epochs, "
+        f"{'converged' if fit.converged else 'NOT converged'} "
+        f"({fit.verdict['digits']:.1f} digits)"
     )
     return [
-        Row("closed form", f"lr_fit / {name}", values, f"{name} (Python)", note=notes[name])
+        Row("closed form", f"lr_fit / {name}", values, f"{name} (Python)", note=note)
         for name, values in ratios.items()
     ]
 
@@ -281,9 +577,9 @@ lrtiers.lr_fit(x[:10], y[:10], epochs=1, seed=0)  # import and warm everything f
 with open("/proc/self/clear_refs", "w") as f:
     f.write("5")  # reset the peak resident size (VmHWM) to the current one
 before = status("VmRSS")
-lrtiers.lr_fit(x, y, epochs=5, seed=0)
+fit = lrtiers.lr_fit(x, y, seed=0)
 extra = status("VmHWM") - before
-print(json.dumps({"extra": extra, "x_bytes": x.nbytes}))
+print(json.dumps({"extra": extra, "x_bytes": x.nbytes, "epochs": fit.epochs_run}))
 """
 
 
@@ -299,47 +595,229 @@ def bench_memory(sizes: Sizes) -> list[Row]:
     return [
         Row(
             "memory",
-            "peak / size of X (full batch, float64)",
+            "peak / size of X (full batch, float64, defaults)",
             [ratio],
             "X itself",
             "<= 2.5",
             ratio <= 2.5,
             "peak = X + the fit's resident high-water mark (VmHWM, reset before the fit) "
-            "above what the process held before it",
+            f"above what the process held before it; {got['epochs']} epochs",
         )
     ]
+
+
+# ------------------------------------------------------------------ 6. lm()'s answer
+
+
+TUTORIAL_COLUMN = "tutorial, numpy tier"
+
+
+def lm_settings(sizes: Sizes) -> dict[str, dict]:
+    """The columns of the lm() table: a label and lr_fit settings (full-batch module tier
+    unless they say otherwise). The R data sets in tools/bench.R get the same ones."""
+    epochs = {} if sizes.lm_epochs is None else {"epochs": sizes.lm_epochs}
+    columns = {
+        "defaults": {},
+        "scale": {"precondition": "scale"},
+        TUTORIAL_COLUMN: {
+            **TUTORIAL_SETTINGS,
+            "stop_when_converged": True,
+            "epochs": sizes.tutorial_budget,
+            "tier": "numpy",  # plain GD is the same in every tier; numpy runs ~10x the epochs/s
+        },
+        "momentum, scale": {"optimizer": "momentum", "precondition": "scale"},
+        "nesterov, scale": {"optimizer": "nesterov", "precondition": "scale"},
+        "adam, scale": {"optimizer": "adam", "precondition": "scale"},
+        # an L-BFGS epoch is several evaluations: when it converges it takes a handful
+        "lbfgs, none, 100 ep": {"optimizer": "lbfgs", "precondition": "none", "epochs": 100},
+    }
+    return {
+        name: settings if name == TUTORIAL_COLUMN else {**settings, **epochs}
+        for name, settings in columns.items()
+    }
+
+
+@dataclass
+class LmCell:
+    """One data set under one setting: how lr_fit got to lm()'s answer, if it did."""
+
+    dataset: str
+    setting: str
+    epochs: int
+    converged: bool
+    digits: float
+    ms: float
+    stop_reason: str = ""
+    error: str = ""  # "diverged at epoch k", or an error message
+
+
+@dataclass
+class LmProblem:
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    intercept: bool = True
+    alias_tol: float | None = None
+    certified: np.ndarray | None = None  # NIST's coefficients, intercept first
+    shape: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def lm_problems(sizes: Sizes) -> list[LmProblem]:
+    from sklearn.datasets import load_diabetes
+
+    out = []
+    for name in sizes.strd_names:
+        p = datasets.strd(name)
+        out.append(
+            LmProblem(
+                f"StRD {name}",
+                p.x,
+                p.y,
+                p.intercept,
+                1e-10 if name == "Filip" else None,
+                p.coefficients,
+                f"{p.x.shape[0]} x {p.x.shape[1]}",
+            )
+        )
+    d = load_diabetes()
+    out.append(LmProblem("diabetes (scikit-learn)", d.data, d.target, shape="442 x 10"))
+    return out
+
+
+def fit_cell(problem: LmProblem, setting: str, settings: dict) -> tuple[LmCell, object]:
+    extra = {"intercept": problem.intercept}
+    if problem.alias_tol is not None:
+        extra["alias_tol"] = problem.alias_tol
+    times, fit, error = [], None, ""
+    for _ in range(3):  # the median of three when a fit is quick
+        start = time.perf_counter()
+        try:
+            fit = quiet_fit(problem.x, problem.y, seed=0, **{**extra, **settings})
+        except DivergenceError as exc:
+            error, fit = f"diverged at epoch {exc.epoch}", None
+        times.append(time.perf_counter() - start)
+        if error or sum(times) > 0.2:
+            break
+    ms = statistics.median(times) * 1e3
+    if fit is None:
+        return LmCell(problem.name, setting, 0, False, float("nan"), ms, "", error), None
+    cell = LmCell(
+        problem.name,
+        setting,
+        fit.epochs_run,
+        fit.converged,
+        float(fit.verdict["digits"]),
+        ms,
+        fit.stop_reason,
+    )
+    return cell, fit
+
+
+def lre_digits(fit, certified: np.ndarray) -> float:
+    """NIST's log relative error of the worst coefficient (capped at 15)."""
+    got = np.concatenate([fit.bias, fit.weight[0]]) if fit.settings["intercept"] else fit.weight[0]
+    err = np.abs(got - certified)
+    rel = np.where(certified == 0, err, err / np.where(certified == 0, 1, np.abs(certified)))
+    with np.errstate(divide="ignore"):
+        return float(np.min(np.minimum(-np.log10(rel), 15.0)))
+
+
+def bench_lm(sizes: Sizes) -> tuple[list[LmCell], dict[str, str]]:
+    """Python's problems: NIST StRD and scikit-learn's diabetes, every setting."""
+    cells, nist = [], {}
+    for problem in lm_problems(sizes):
+        for setting, settings in lm_settings(sizes).items():
+            cell, fit = fit_cell(problem, setting, settings)
+            cells.append(cell)
+            if setting == "defaults" and fit is not None and problem.certified is not None:
+                nist[problem.name] = f"{lre_digits(fit, problem.certified):.1f}"
+    return cells, nist
+
+
+def lm_markdown(cells: list[LmCell], columns: list[str], nist: dict, budget: int) -> str:
+    datasets_ = list(dict.fromkeys(c.dataset for c in cells))
+    by = {(c.dataset, c.setting): c for c in cells}
+    head = ["data set", *columns, "vs NIST (defaults)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for name in datasets_:
+        row = [name]
+        for col in columns:
+            c = by.get((name, col))
+            row.append(_cell_text(c, budget if col == TUTORIAL_COLUMN else None) if c else "")
+        row.append(nist.get(name, ""))
+        lines.append("| " + " | ".join(row) + " |")
+    summary = ["**converged**"]
+    for col in columns:
+        got = [by[(name, col)] for name in datasets_ if (name, col) in by]
+        summary.append(f"**{sum(c.converged for c in got)} of {len(got)}**")
+    lines.append("| " + " | ".join(summary + [""]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell_text(c: LmCell, budget: int | None) -> str:
+    if c.error:
+        return f"**{c.error}** ({c.ms:,.0f} ms)"
+    digits = f"{c.digits:.1f} d" if math.isfinite(c.digits) else "no digit"
+    if c.converged:
+        return f"{c.epochs:,} ep, {digits}, {c.ms:,.0f} ms"
+    if budget is not None and c.epochs >= budget:
+        return f"**not within {budget:,}**: {digits}, {c.ms:,.0f} ms"
+    return f"**no**: {c.epochs:,} ep, {digits}, {c.ms:,.0f} ms"
 
 
 # ------------------------------------------------------------------ R
 
 
-def bench_r(sizes: Sizes) -> list[Row]:
-    """Rows from tools/bench.R, run in its own R process on the closed-form section's data."""
+def _number(value) -> float:
+    """A number from R's JSON: NA, NaN and Inf may come as null or as strings."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def bench_r(sizes: Sizes, smoke: bool) -> tuple[list[Row], list[LmCell]]:
+    """Rows and lm() cells from tools/bench.R, run in its own R process (the 1M x 20 rows on
+    the closed-form section's data)."""
     script = Path(__file__).resolve().parents[2] / "tools" / "bench.R"
     if not script.exists() or shutil.which("Rscript") is None:
-        return [Row("R", "not run", [float("nan")], "", note="Rscript or tools/bench.R missing")]
+        missing = [Row("R", "not run", [float("nan")], "", note="Rscript or tools/bench.R missing")]
+        return missing, []
     x, y = regression_data(sizes.full_n, sizes.full_p, seed=2)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         x.T.astype("<f8").tofile(tmp / "x.bin")  # column by column, as R reads it
         y.astype("<f8").tofile(tmp / "y.bin")
-        (tmp / "dims.json").write_text(json.dumps({"n": len(x), "p": x.shape[1]}))
+        config = {
+            "n": len(x),
+            "p": x.shape[1],
+            "data_dir": str(tmp),
+            "repeats": min(sizes.repeats, 3),
+            "smoke": smoke,
+            "gap_epochs": sizes.gap_epochs,
+            "lm_settings": lm_settings(sizes),
+        }
+        (tmp / "config.json").write_text(json.dumps(config))
         del x, y
         out = tmp / "r.json"
         env = dict(os.environ)
         env.setdefault("LRTIERS_PYTHON", sys.executable)
         env.setdefault("RETICULATE_PYTHON", env["LRTIERS_PYTHON"])
-        subprocess.run(
-            ["Rscript", str(script), str(tmp), str(sizes.repeats), str(out)],
-            check=True,
-            env=env,
+        done = subprocess.run(
+            ["Rscript", str(script), str(tmp / "config.json"), str(out)], env=env, check=False
         )
+        if done.returncode != 0 or not out.exists():
+            failed = Row(
+                "R", "not run", [float("nan")], "", note=f"tools/bench.R failed ({done.returncode})"
+            )
+            return [failed], []
         got = json.loads(out.read_text())
-    return [
+    rows = [
         Row(
             row["section"],
             row["what"],
-            [float(v) for v in np.atleast_1d(row["ratio"])],
+            [_number(v) for v in np.atleast_1d(row["ratio"])],
             row["anchor"],
             row.get("target", ""),
             row.get("target_ok"),
@@ -348,6 +826,20 @@ def bench_r(sizes: Sizes) -> list[Row]:
         )
         for row in got["rows"]
     ]
+    cells = [
+        LmCell(
+            c["dataset"],
+            c["setting"],
+            int(c["epochs"]),
+            bool(c["converged"]),
+            _number(c["digits"]),
+            float(c["ms"]),
+            c.get("stop_reason") or "",
+            c.get("error") or "",
+        )
+        for c in got["lm"]
+    ]
+    return rows, cells
 
 
 # ------------------------------------------------------------------ report
@@ -364,18 +856,29 @@ def gpu_rows(sizes: Sizes) -> list[Row]:
     )
 
 
+def _value(v: float, unit: str) -> str:
+    if unit == "gap":
+        return f"{v:.1e}"
+    if unit == "ms":
+        return f"{v:.1f} ms"
+    return f"{v:.2f}"
+
+
 def markdown(rows: list[Row], header: str) -> str:
     lines = [
         header,
         "",
-        "| section | what | median ratio | spread | anchor | target | met | note |",
+        "| section | what | median | spread | anchor | target | met | note |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         finite = [v for v in r.ratio if v == v]
-        unit = f" {r.unit}" if r.unit else ""
-        spread = f"{min(finite):.2f}-{max(finite):.2f}{unit}" if finite else ""
-        med = f"{r.median:.2f}{unit}" if finite else "n/a"
+        spread = (
+            f"{_value(min(finite), r.unit)} - {_value(max(finite), r.unit)}"
+            if len(finite) > 1
+            else ""
+        )
+        med = _value(r.median, r.unit) if finite else "n/a"
         met = "" if r.target_ok is None else ("yes" if r.target_ok else "**no**")
         lines.append(
             f"| {r.section} | {r.what} | {med} | {spread} | {r.anchor} | {r.target} "
@@ -389,18 +892,46 @@ def chart(rows: list[Row], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
 
     shown = [r for r in rows if r.ratio and r.median == r.median and not r.unit]
-    fig, ax = plt.subplots(figsize=(9, 0.35 * len(shown) + 1.5))
-    ax.barh(
-        [f"{r.section}: {r.what}" for r in shown],
-        [r.median for r in shown],
-        color=["tab:red" if r.target_ok is False else "tab:blue" for r in shown],
-    )
+    fig, ax = plt.subplots(figsize=(10, 0.28 * len(shown) + 1.8))
+    colours = {None: "tab:gray", True: "tab:blue", False: "tab:red"}
+    labels = [f"{r.section}: {r.what}" for r in shown]
+    values = [r.median for r in shown]
+    targets = [float(r.target.lstrip("<>= ")) for r in shown if r.target.startswith(("<", ">"))]
+    low = min(0.9, min(min(r.ratio) for r in shown) / 1.2)
+    high = max([max(r.ratio) for r in shown] + targets) * 1.4
+    # bars from 1: above it to the right, below it to the left (log scale)
+    ax.barh(labels, [v - 1 for v in values], left=1, color=[colours[r.target_ok] for r in shown])
+    for i, r in enumerate(shown):
+        ax.plot([min(r.ratio), max(r.ratio)], [i, i], color="black", linewidth=0.8)
+        right = max(max(r.ratio), r.median)
+        if r.target.startswith(("<", ">")):
+            target = float(r.target.lstrip("<>= "))
+            ax.plot([target], [i], marker="|", color="black", ms=11, mew=2)
+            right = max(right, target)
+        ax.text(right * 1.04, i, f"{r.median:.2f}", va="center", fontsize=7)
+        if i and shown[i - 1].section != r.section:
+            ax.axhline(i - 0.5, color="lightgray", linewidth=0.8)
     ax.invert_yaxis()
     ax.set_xscale("log")
+    ax.set_xlim(low, high)
+    fine = (1.1, 1.25) if high / low < 8 else ()  # room for them on a narrow axis only
+    ticks = sorted(
+        t for t in (0.5, 0.8, 1, *fine, 1.5, 2, 3, 5, 10, 20, 50, 100) if low <= t <= high
+    )
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticklabels([f"{t:g}" for t in ticks], fontsize=8)
     ax.axvline(1.0, color="black", linewidth=0.8)
-    ax.set_xlabel("ratio (median over repeats; red: target missed)")
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_title(
+        "median ratio over repeats (line: min - max; tick: target)\n"
+        "blue: target met, red: missed, grey: no target",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -411,26 +942,101 @@ def main(argv=None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes; check the harness runs")
     parser.add_argument("--out", default=None, help="Markdown file (default docs/benchmarks.md)")
     parser.add_argument("--no-r", action="store_true", help="skip the R rows")
+    parser.add_argument(
+        "--only", default=None, help="comma-separated sections to run (tiny, full, mini, ...)"
+    )
     args = parser.parse_args(argv)
     sizes = SMOKE if args.smoke else Sizes()
     root = Path(__file__).resolve().parents[2]
     out = Path(args.out) if args.out else root / "docs" / "benchmarks.md"
     torch.set_num_threads(default_threads())
+    # the tables say which fits have not converged
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    only = None if args.only is None else set(args.only.split(","))
+
+    def wanted(section: str) -> bool:
+        return only is None or section in only
+
     started = time.perf_counter()
-    rows = bench_full_batch(sizes) + bench_minibatch(sizes) + bench_closed_form(sizes)
-    rows += bench_memory(sizes) + ([] if args.no_r else bench_r(sizes)) + gpu_rows(sizes)
+    rows: list[Row] = []
+    lm_cells: list[LmCell] = []
+    nist: dict[str, str] = {}
+    timings = {}
+    for section, run in (
+        ("tiny", lambda: bench_tiny(sizes)),
+        ("full", lambda: bench_full_batch(sizes)),
+        ("mini", lambda: bench_minibatch(sizes) + bench_gap(sizes)),
+        ("closed", lambda: bench_closed_form(sizes)),
+        ("memory", lambda: bench_memory(sizes)),
+        ("gpu", lambda: gpu_rows(sizes)),
+    ):
+        if wanted(section):
+            t0 = time.perf_counter()
+            rows += run()
+            timings[section] = time.perf_counter() - t0
+    if wanted("lm"):
+        t0 = time.perf_counter()
+        lm_cells, nist = bench_lm(sizes)
+        timings["lm"] = time.perf_counter() - t0
+    if wanted("r") and not args.no_r:
+        t0 = time.perf_counter()
+        r_rows, r_cells = bench_r(sizes, args.smoke)
+        rows += r_rows
+        lm_cells += r_cells
+        timings["r"] = time.perf_counter() - t0
+    order = ["tiny data", "full batch", "mini-batch", "mini-batch gap", "closed form"]
+    order += ["closed form (R)", "memory", "R overhead", "R", "GPU"]
+    rows.sort(key=lambda r: order.index(r.section) if r.section in order else len(order))
+
+    columns = list(lm_settings(sizes))
     header = (
         "# lrtiers benchmarks\n\nOne run of `make bench` "
         f"({'smoke sizes' if args.smoke else 'full sizes'}), {time.strftime('%Y-%m-%d')}, "
         f"{platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs, torch {torch.__version__}, NumPy {np.__version__}, "
-        f"{torch.get_num_threads()} threads; {time.perf_counter() - started:.0f} s.\n"
+        f"{torch.get_num_threads()} threads"
+        f"{f', niceness {os.nice(0)}' if os.nice(0) else ''}; "
+        f"{time.perf_counter() - started:.0f} s "
+        f"({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())}).\n"
         f"Full batch: n = {sizes.full_n:,}, p = {sizes.full_p}; mini-batch: n = {sizes.mini_n:,}."
-        "\nRatios are measured side by side in this run; ratio = ours / anchor unless the row "
-        "says otherwise.\n\n![ratios](benchmarks.png)"
+        "\n\nRatios are measured side by side in this run (interleaved repeats; median and "
+        "min - max over them); ratio = ours / anchor unless the row says otherwise.\n\n"
+        "- **tiny data**: lr_fit(**TUTORIAL_SETTINGS) with the tutorial's lr, epochs and seed "
+        "against the tier's tutorial loop written out by hand (the scripts of "
+        "tests/python/test_tutorial_identity.py; seed 000's loop over the tier's loader for "
+        "the dataloader tier), with the same bits. Both are timed whole, from the seed to "
+        "the result, in CPU seconds of the process (they run on one thread; other "
+        "processes on the machine then slow neither side): lr_fit's checks, least-squares "
+        "reference, history (loss and gradient norm every epoch), stop checks and verdict "
+        "are the difference.\n"
+        "- **full batch**: the time of one epoch (tutorial settings, a fixed number of "
+        "epochs) against reading X twice.\n"
+        "- **mini-batch gap**: how far above the least-squares loss mini-batches of 8 end "
+        "after the default 1000 epochs, with the default decaying step and a constant one.\n"
+        "- **closed form**: lr_fit with its defaults (lm()'s answer, then it stops) against "
+        "solvers on the same 1M x 20 data.\n"
+        "\n![ratios](benchmarks.png)"
     )
+    text = markdown(rows, header)
+    if lm_cells:
+        text += (
+            "\n## Time and epochs to lm()'s answer\n\n"
+            "Each cell: epochs run, correct significant digits of the worst coefficient "
+            "(relative to max(|b|, SE), as the verdict counts them: 7 are needed; a fit stops "
+            "at 8), and the milliseconds of the whole lr_fit() call (the median of three when "
+            "quick); **no** when the fit has not converged. Full-batch module tier, seed 0 "
+            "and the default 1000 epochs unless the column says otherwise: `scale` is "
+            "precondition='scale'; the optimizer columns name their precondition; "
+            f"`{TUTORIAL_COLUMN}` is TUTORIAL_SETTINGS (plain SGD at lr = 1/L on the raw "
+            f"columns) with stop_when_converged=True and up to {sizes.tutorial_budget:,} "
+            "epochs, in the numpy tier (the same arithmetic as the module tier at about ten "
+            "times the epochs per second). R's data sets are fitted from R (lr_fit(formula, "
+            "data)); `vs NIST` is NIST's log relative error (about the correct significant "
+            "digits) of the default fit against the certified values.\n\n"
+        )
+        text += lm_markdown(lm_cells, columns, nist, sizes.tutorial_budget)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(markdown(rows, header))
+    out.write_text(text)
     chart(rows, out.with_suffix(".png"))
     print(out.read_text())
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import sys
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from . import __version__
 from .errors import DivergenceError, StepSizeWarning
@@ -125,13 +126,10 @@ def _fit(train: XY, val: XY | None, data: XY, settings: Settings, callback) -> L
     elapsed = time.perf_counter() - started
 
     weight_kept, bias = pre.to_original(final.weight, final.bias)
-    history = {
-        "epoch": monitor.history.epoch,
-        "loss": monitor.history.loss,
-        "grad_norm": monitor.history.grad_norm,
-    }
+    booked = monitor.history
+    history = {"epoch": booked.epoch, "loss": booked.loss, "grad_norm": booked.grad_norm}
     if val is not None:
-        history["val_loss"] = monitor.history.val_loss
+        history["val_loss"] = booked.val_loss
     loss = history["loss"][-1] if history["loss"] else monitor.initial_loss
     situation = Situation(
         settings,
@@ -316,13 +314,20 @@ def _divergence(epoch: int, loss: float, settings: Settings, spec: OptimizerSpec
     return DivergenceError(epoch, loss, spec.lr, spec.lr_max, settings.tier, advice + ".")
 
 
+@functools.cache
+def _blas_pools() -> ThreadpoolController:
+    """The BLAS libraries in this process, NumPy's among them (loaded when NumPy is), found
+    once: finding them reads /proc/self/maps, a millisecond per fit otherwise."""
+    return ThreadpoolController()
+
+
 @contextmanager
 def _thread_limit(threads: int):
     """Run torch and the BLAS under NumPy with a fixed thread count (their bits depend on it)."""
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        with threadpool_limits(limits=threads, user_api="blas"):
+        with _blas_pools().limit(limits=threads, user_api="blas"):
             yield
     finally:
         torch.set_num_threads(before)

@@ -7,12 +7,17 @@ Full batch with a one-step optimizer costs no extra pass over X: the loss and gr
 tier computes at the start of epoch k are exactly those at the end of epoch k - 1, so the
 monitor books them one epoch late and evaluates only the final parameters itself.
 Mini-batch epochs, and L-BFGS (several evaluations per epoch), get one evaluation each.
+
+The bookkeeping is kept cheap enough to disappear next to the tutorial's own loop on tiny
+data: an epoch reads its loss once (the number every stopping rule needs) and keeps a copy
+of its gradient; the gradient norms are reduced later, many epochs at a time (GradNorms).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +30,13 @@ from .verdict import STOP_MARGIN_DIGITS, Target
 
 #: The loss "explodes" when it grows this many times above the initial loss.
 DIVERGENCE_FACTOR: float = 1e8
+#: A loss that has not gone below its best for this many epochs has stalled (round-off):
+#: the fit then stops as soon as the verdict's digits are reached, without the margin.
+STALL_EPOCHS: int = 10
+#: Gradients waiting for their norms hold at most this many numbers.
+GRAD_BUFFER_ELEMENTS: int = 1 << 16
+#: CPU gradients this small (in all) are kept as lists of floats: cheaper than tensor copies.
+SMALL_GRADIENT: int = 256
 
 
 @dataclass
@@ -45,12 +57,121 @@ def _numpy(value) -> np.ndarray:
     return np.asarray(value)
 
 
-def _squared_norm(grad) -> float:
-    if isinstance(grad, torch.Tensor):
-        flat = grad.detach().reshape(-1).double()
-        return float(torch.dot(flat, flat))
-    flat = np.asarray(grad, dtype=np.float64).reshape(-1)
-    return float(flat @ flat)
+def _as_is(grad):
+    return grad
+
+
+def _copy(grad):
+    return grad.detach().clone()
+
+
+def _snapshot_method(grads: list) -> Callable:
+    """How to keep a tier's gradients as they are now, unchanged by later in-place updates
+    (optimizer.step(), grad.zero_()): NumPy gradients as they are (the numpy tier computes
+    new arrays every step), small CPU tensors as nested lists of floats, others as copies."""
+    if all(isinstance(g, np.ndarray) for g in grads):
+        return _as_is
+    if sum(g.numel() for g in grads) <= SMALL_GRADIENT and not any(g.is_cuda for g in grads):
+        return torch.Tensor.tolist
+    return _copy
+
+
+def _stack(parts: tuple) -> np.ndarray:
+    """One part (weight or bias) of many epochs' gradients as an (epochs, size) float64
+    array: the same numbers whichever form the snapshots took."""
+    if isinstance(parts[0], torch.Tensor):
+        stacked = torch.stack(parts).to(dtype=torch.float64).cpu().numpy()
+    else:
+        stacked = np.array(parts, dtype=np.float64)
+    return stacked.reshape(len(parts), stacked.size // len(parts))
+
+
+class GradNorms:
+    """Gradient norms per epoch, computed late.
+
+    add() keeps an epoch's gradient: the parts (weight, bias) a tier computed, or the
+    residuals of the monitor's own evaluation (error = x W' + b - y, from which the
+    gradient is 2/(n q) [error' x, colsums(error)]). The norms, in float64, are reduced
+    many epochs at a time, vectorised: when about GRAD_BUFFER_ELEMENTS numbers are waiting,
+    and at the end. Where the reductions fall depends on the sizes only: the same bits run
+    after run.
+    """
+
+    def __init__(self, x: torch.Tensor, intercept: bool):
+        self.x, self.intercept = x, intercept
+        self.norms: list[float] = []
+        self._runs: list[tuple[str, float, list]] = []  # (source, scale, one entry per epoch)
+        self._run: tuple[str, float, list] = ("", math.nan, [])  # the last of them
+        self._rows = 0  # epochs per reduction, from the size of the first entry
+
+    def add(self, entry: list, source: str, scale: float = 1.0) -> None:
+        """source "tier": entry is the gradient's parts; "residuals": [error]."""
+        run = self._run
+        if run[0] != source or run[1] != scale:
+            run = self._run = (source, scale, [])
+            self._runs.append(run)
+            if not self._rows:
+                size = sum(
+                    p.numel() if isinstance(p, torch.Tensor) else np.size(p)
+                    for p in entry
+                    if p is not None
+                )
+                self._rows = max(1, GRAD_BUFFER_ELEMENTS // max(size, 1))
+        entries = run[2]
+        entries.append(entry)
+        if len(entries) >= self._rows:
+            self.flush()
+
+    def flush(self) -> None:
+        for source, scale, entries in self._runs:
+            if source == "residuals":
+                parts = self._residual_parts(entries)
+            else:  # weight, then bias (None: untrained)
+                parts = [_stack(c) for c in zip(*entries, strict=True) if c[0] is not None]
+            total = np.zeros(len(entries))
+            for part in parts:
+                part = part * scale
+                total += np.einsum("ij,ij->i", part, part)
+            self.norms.extend(np.sqrt(total).tolist())
+        self._runs, self._run = [], ("", math.nan, [])
+
+    def _residual_parts(self, entries: list) -> list[np.ndarray]:
+        """error' x and colsums(error) of each epoch (batched: one product for them all),
+        as (epochs, size) float64 arrays."""
+        k = len(entries)
+        with torch.no_grad():
+            errors = entries[0][0][None] if k == 1 else torch.stack([e for (e,) in entries])
+            parts = [errors.transpose(1, 2) @ self.x]
+            if self.intercept:
+                parts.append(errors.sum(dim=1))
+            return [p.reshape(k, p.numel() // k).double().cpu().numpy() for p in parts]
+
+
+def _worst(weight: np.ndarray, bias: np.ndarray, target: Target) -> tuple | None:
+    """Where the coefficient farthest from the target (relative to its yardstick) is."""
+    errors = np.abs(weight - target.weight) / target.weight_scale
+    worst = None
+    if errors.size:
+        worst = ("weight", np.unravel_index(int(np.argmax(errors)), errors.shape))
+    if target.intercept:
+        bias_errors = np.abs(bias - target.bias) / target.bias_scale
+        if worst is None or np.max(bias_errors) > errors[worst[1]]:
+            worst = ("bias", int(np.argmax(bias_errors)))
+    return worst
+
+
+def _far_off(probe: tuple | None, weight, bias, target: Target, needed: float) -> bool:
+    """Whether one coefficient alone (computed as Target.digits computes each) is surely
+    short of `needed` digits: then so is the worst one, and the fit has not converged.
+    Near the threshold (0.1%), or for no probe, it says no and the full test decides."""
+    if probe is None:
+        return False
+    part, index = probe
+    if part == "weight":
+        error = abs(weight[index] - target.weight[index]) / target.weight_scale[index]
+    else:
+        error = abs(bias[index] - target.bias[index]) / target.bias_scale[index]
+    return error > 1.001 * 10.0**-needed  # NaN: no, the full test decides
 
 
 @dataclass
@@ -90,37 +211,63 @@ class Monitor:
         self.intercept = intercept
         self.stop_rule = stop_rule
         self.divergence = divergence
-        self.history = History()
         self.initial_loss: float | None = None
         self.stop_reason = "epochs"
+        self._history = History()
+        self._grad_norms = GradNorms(data.x, intercept)
+        self._snapshot: Callable = _as_is
         self._stop = False
+        self._checks = stop_rule is not None or tol is not None or callback is not None
+        self._loss_limit = math.inf  # a loss above it (or NaN) may have diverged: check it
+        self._gate_loss: float | None = None  # the last loss that passed the loss test
+        self._probe: tuple | None = None  # the coefficient that failed the digits test last
         self._params: tuple = ()
+        self._kept: list | None = None  # the parameters a full-batch stop was decided on
+        self._best = (math.inf, 0)  # the lowest loss so far, and its epoch
+        self._weight_t: torch.Tensor | None = None  # the live weight, transposed (a view)
+        self._bias: torch.Tensor | None = None
         self._epoch = 0
+
+    @property
+    def history(self) -> History:
+        """The history so far (one entry per epoch run)."""
+        self._grad_norms.flush()
+        h = self._history
+        h.grad_norm = self._grad_norms.norms
+        h.epoch = list(range(1, len(h.loss) + 1))
+        return h
 
     # -- what tiers call --------------------------------------------------------------
 
     def epochs(self, *params) -> Iterator[int]:
         """Epoch numbers 1..epochs; params are the live parameter arrays/tensors."""
         self._params = params
+        weight, bias = (params + (None,))[:2]
+        # views of the live parameters (the tiers update them in place)
+        self._weight_t = _tensor(weight).detach().t()
+        self._bias = _tensor(bias).detach() if bias is not None and self.intercept else None
         if not self.books_late or self.n_epochs == 0:
-            self.initial_loss = self._evaluate()[0]
-            self._check_divergence(0, self.initial_loss)
+            self._set_initial_loss(self._evaluate(booked=False))
         for epoch in range(1, self.n_epochs + 1):
             self._epoch = epoch
             yield epoch
             if not self.books_late:
-                self._end_epoch(epoch, *self._evaluate(), self._val_loss())
+                self._end_epoch(epoch, self._evaluate())
             if self._stop:
                 break
-        if self.books_late and self._epoch > 0:
-            self._end_epoch(self._epoch, *self._evaluate(), self._val_loss())
+        if self._kept is not None:
+            self._put_back()  # the stop belongs to the epoch before: as if epochs had said so
+        elif self.books_late and self._epoch > 0:
+            self._end_epoch(self._epoch, self._evaluate())
 
-    def batches(self, x, y):
+    def batches(self, x, y) -> Iterable[tuple]:
         """Full batch: (x, y) itself, rows in order. Otherwise the DataLoader tier's batches,
         in its order (shuffled when shuffle=True)."""
         if self.full_batch:
-            yield x, y
-            return
+            return ((x, y),)
+        return self._minibatches(x, y)
+
+    def _minibatches(self, x, y):
         for rows in epoch_batches(self.n, self.batch_size, self.shuffle):
             if isinstance(x, np.ndarray) and isinstance(rows, torch.Tensor):
                 rows = rows.numpy()
@@ -131,46 +278,48 @@ class Monitor:
         the parameters the previous epoch ended with. Other steps are not booked."""
         if not self.books_late:
             return
-        loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+        loss = loss.item()  # a 0-d tensor or a NumPy scalar
         if self._epoch == 1:
-            self.initial_loss = loss
-            self._check_divergence(0, loss)
+            self._set_initial_loss(loss)
+            self._snapshot = _snapshot_method([g for g in grads if g is not None])
             return
-        grad_norm = math.sqrt(sum(_squared_norm(g) for g in grads if g is not None))
-        self._end_epoch(self._epoch - 1, loss, grad_norm, self._val_loss())
+        snapshot = self._snapshot
+        if snapshot is not _as_is:
+            grads = [snapshot(g) for g in grads if g is not None]
+        self._grad_norms.add(grads, "tier")
+        self._end_epoch(self._epoch - 1, loss)
 
     # -- bookkeeping ------------------------------------------------------------------
 
-    def _current(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        weight, bias = (self._params + (None,))[:2]
-        if bias is None or not self.intercept:
-            return _tensor(weight).detach(), None
-        return _tensor(weight).detach(), _tensor(bias).detach()
-
-    def _evaluate(self) -> tuple[float, float]:
-        """Full training-set MSE and its gradient norm at the current parameters."""
-        weight, bias = self._current()
+    def _evaluate(self, booked: bool = True) -> float:
+        """Full training-set MSE at the current parameters; its gradient goes to the
+        gradient norms (booked=False: the initial loss, which has none)."""
         x, y = self.data.x, self.data.y
         with torch.no_grad():
-            error = x @ weight.t() - y
-            if bias is not None:
-                error += bias
-            loss = float(torch.mean(error * error))
-            scale = 2.0 / error.numel()
-            grad_sq = float(((error.t() @ x) * scale).double().pow(2).sum())
-            if bias is not None:
-                grad_sq += float((error.sum(dim=0) * scale).double().pow(2).sum())
-        return loss, math.sqrt(grad_sq)
+            error = x @ self._weight_t - y
+            if self._bias is not None:
+                error += self._bias
+            loss = torch.mean(error * error).item()
+        if booked:  # the gradient, 2/(n q) [error' x, colsums(error)], from error later
+            self._grad_norms.add([error], "residuals", 2.0 / error.numel())
+        return loss
 
     def _val_loss(self) -> float | None:
         if self.data.x_val is None:
             return None
-        weight, bias = self._current()
         with torch.no_grad():
-            pred = self.data.x_val @ weight.t()
-            if bias is not None:
-                pred += bias
+            pred = self.data.x_val @ self._weight_t
+            if self._bias is not None:
+                pred += self._bias
             return float(torch.mean((pred - self.data.y_val) ** 2))
+
+    def _set_initial_loss(self, loss: float) -> None:
+        self.initial_loss = loss
+        self._check_divergence(0, loss)
+        reference = loss if loss and math.isfinite(loss) else 1.0
+        # _check_divergence's test as one comparison: loss <= limit fails for NaN, +inf
+        # and losses above the limit (the largest float when the limit overflows)
+        self._loss_limit = min(DIVERGENCE_FACTOR * max(reference, 1e-300), sys.float_info.max)
 
     def _check_divergence(self, epoch: int, loss: float) -> None:
         reference = (
@@ -179,25 +328,46 @@ class Monitor:
         if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(reference, 1e-300):
             raise self.divergence(epoch, loss)
 
-    def _converged(self, loss: float) -> bool:
+    def _converged(self, loss: float, stalled: bool = False) -> bool:
+        """The stop rule: the verdict's loss test, then its digits test with the margin
+        (without it once the loss has stalled: the margin is out of reach, the verdict not).
+        Two shortcuts give the same answers at a fraction of the cost: the loss test
+        passes for any loss at or below one that passed (it is monotone), and the
+        coefficient that failed the digits test last is looked at alone first."""
         rule = self.stop_rule
-        if rule is None or not rule.target.loss_ok(loss, self.initial_loss):
-            return False  # the loss test is cheap and necessary: coefficients only then
+        if rule is None:
+            return False
+        target = rule.target
+        if self._gate_loss is None or not loss <= self._gate_loss:
+            if not target.loss_ok(loss, self.initial_loss):
+                return False  # the loss test is cheap and necessary: coefficients only then
+            self._gate_loss = loss
         weight, bias = self._params[0], self._params[1]
-        bias = _numpy(bias) if self.intercept else np.zeros(rule.target.bias.shape)
+        bias = _numpy(bias) if self.intercept else np.zeros(target.bias.shape)
         weight, bias = rule.to_original(_numpy(weight), bias)
-        return rule.target.digits(weight, bias) >= rule.target.digits_required + STOP_MARGIN_DIGITS
+        needed = target.digits_required + (0.0 if stalled else STOP_MARGIN_DIGITS)
+        if self._probe is not None and _far_off(self._probe, weight, bias, target, needed):
+            return False
+        if target.digits(weight, bias) >= needed:
+            return True
+        self._probe = _worst(weight, bias, target)
+        return False
 
-    def _end_epoch(self, epoch: int, loss: float, grad_norm: float, val_loss: float | None) -> None:
-        self._check_divergence(epoch, loss)
-        h = self.history
-        previous = h.loss[-1] if h.loss else self.initial_loss
-        h.epoch.append(epoch)
-        h.loss.append(loss)
-        h.grad_norm.append(grad_norm)
-        if val_loss is not None:
-            h.val_loss.append(val_loss)
-        if self._converged(loss):
+    def _end_epoch(self, epoch: int, loss: float) -> None:
+        if not loss <= self._loss_limit:
+            self._check_divergence(epoch, loss)
+        losses = self._history.loss
+        previous = losses[-1] if losses else self.initial_loss
+        losses.append(loss)
+        if loss < self._best[0]:
+            self._best = (loss, epoch)
+        if self.data.x_val is not None:
+            self._history.val_loss.append(self._val_loss())
+        if self._checks:
+            self._stop_checks(epoch, loss, previous)
+
+    def _stop_checks(self, epoch: int, loss: float, previous: float | None) -> None:
+        if self._converged(loss, stalled=epoch - self._best[1] >= STALL_EPOCHS):
             self._request_stop("converged")
         if self.tol is not None and previous is not None:
             improvement = (previous - loss) / previous if previous > 0 else 0.0
@@ -207,5 +377,24 @@ class Monitor:
             self._request_stop("callback")
 
     def _request_stop(self, reason: str) -> None:
-        if not self._stop:
-            self._stop, self.stop_reason = True, reason
+        if self._stop:
+            return
+        self._stop, self.stop_reason = True, reason
+        if self.books_late:
+            # decided in record(), before this epoch's update, on the parameters the last
+            # epoch ended with: keep them, to put back once the tier's step is done
+            self._kept = [
+                p.copy() if isinstance(p, np.ndarray) else _copy(p) for p in self._trained()
+            ]
+
+    def _trained(self) -> list:
+        weight, bias = (self._params + (None,))[:2]
+        return [weight] if bias is None or not self.intercept else [weight, bias]
+
+    def _put_back(self) -> None:
+        with torch.no_grad():
+            for live, kept in zip(self._trained(), self._kept, strict=True):
+                if isinstance(live, np.ndarray):
+                    live[...] = kept
+                else:
+                    live.copy_(kept)

@@ -1,5 +1,7 @@
 """The benchmark harness runs end to end at tiny sizes (it times nothing here)."""
 
+import re
+
 from lrtiers import bench
 
 
@@ -8,12 +10,21 @@ def test_bench_smoke(tmp_path):
     assert bench.main(["--smoke", "--no-r", "--out", str(out)]) == 0
     text = out.read_text()
     for row in (
-        "| full batch | module, float64 |",
+        *(f"| tiny data | {tier}, 15 x 3 -> 2 (crop yields) |" for tier in bench.TIERS),
+        "| full batch | an epoch, module, float64 |",
         "| mini-batch | literal loop",
+        "| mini-batch gap | dataloader, batch 8, crop yields: defaults",
         "| closed form | lr_fit / NumPy lstsq",
         "| memory |",
         "| GPU |",
+        "## Time and epochs to lm()'s answer",
+        "| diabetes (scikit-learn) |",
     ):
         assert row in text
+    # the hand-written tutorial loops and lr_fit(**TUTORIAL_SETTINGS) agree bit for bit
+    assert text.count("bitwise the same coefficients") == len(bench.TIERS)
     assert "bitwise the same weights as the literal loop" in text
+    assert "DIFFER" not in text
+    # the defaults: lm()'s answer in an epoch or two
+    assert re.search(r"\| StRD Norris \| [12] ep, 1\d\.\d d, ", text)
     assert out.with_suffix(".png").stat().st_size > 1000

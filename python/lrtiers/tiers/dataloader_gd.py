@@ -52,16 +52,15 @@ def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Paramet
     opt, schedule = build_optimizer(
         optimizer_spec, model.parameters(), loss_of=lambda: loss_fn(model(inputs), targets)
     )
-    lin = model.linear
 
-    for epoch in monitor.epochs(lin.weight, lin.bias):
+    for epoch in monitor.epochs(model.weight, model.bias):
         for xb, yb in train_dl:
             # Generate predictions
             pred = model(xb)
             loss = loss_fn(pred, yb)
             # Perform gradient descent
             loss.backward()
-            monitor.record(loss, lin.weight.grad, lin.bias.grad if settings.intercept else None)
+            monitor.record(loss, model.weight.grad, model.bias.grad if settings.intercept else None)
             opt.step()
             opt.zero_grad()
         schedule.step()

@@ -1,6 +1,6 @@
 """Tier "module": the model as an nn.Module (nn.Linear), trained with loss + optimizer.
 
-As seeds 000, 001, 002 and 004 teach it: model = nn.Linear(p, q) (wrapped in a small
+As seeds 000, 001, 002 and 004 teach it: model = nn.Linear(p, q) (as seed 002's own
 LinearRegression module), loss_fn = nn.MSELoss(), optimizer = optim.SGD(model.parameters())
 (or another torch.optim optimizer, from optimizers.build_optimizer).
 """
@@ -21,9 +21,8 @@ def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Paramet
     optimizer, schedule = build_optimizer(
         optimizer_spec, model.parameters(), loss_of=lambda: loss_fn(model(x), y)
     )
-    lin = model.linear
 
-    for epoch in monitor.epochs(lin.weight, lin.bias):
+    for epoch in monitor.epochs(model.weight, model.bias):
         for x_batch, y_batch in monitor.batches(x, y):
             model.train()
             # step 1: make prediction (forward pass)
@@ -33,7 +32,7 @@ def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Paramet
             # step 3: clear old and compute current gradients
             optimizer.zero_grad()
             loss.backward()
-            monitor.record(loss, lin.weight.grad, lin.bias.grad if settings.intercept else None)
+            monitor.record(loss, model.weight.grad, model.bias.grad if settings.intercept else None)
             # step 4: update parameters via the optimizer
             optimizer.step()
         schedule.step()
