@@ -28,6 +28,10 @@ MAX_DIGITS = 16.0
 #: moves the predictions by this fraction of their size: float64 resolves it, so 7 digits
 #: of it ask for predictions right to 1e-11 of their size.
 ZERO_FLOOR = 1e-4
+#: The largest condition number at which an optimizer is worth suggesting on the columns as
+#: they are: Nesterov pays ~2.3 sqrt(kappa) epochs a digit; L-BFGS's curvature pairs lose
+#: their digits in float64 beyond ~1e12.
+HELPS_UP_TO: dict[str, float] = {"nesterov": 1e8, "lbfgs": 1e12}
 #: Mini-batch noise explains a fit whose loss is within this relative distance of the
 #: optimum; farther away, the cause is the step size, the conditioning or the budget.
 NOISE_GAP = 1e-2
@@ -185,7 +189,9 @@ def advise(target: Target, digits: float, s: Situation) -> tuple[str, str]:
         )
     if ill_conditioned:
         alternatives = [
-            o for o in ("nesterov", "lbfgs") if o != spec.name and _available(o, settings)
+            o
+            for o in ("nesterov", "lbfgs")
+            if o != spec.name and _available(o, settings) and kappa <= HELPS_UP_TO[o]
         ]
         return "conditioning", (
             f"the loss is ill-conditioned in the coordinates it was trained in (L/mu = "

@@ -16,6 +16,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import lrtiers
 from lrtiers.optimizers import (
+    ADAM_STEP_FRACTION,
     HandAdam,
     HandSGD,
     OptimizerSpec,
@@ -207,7 +208,7 @@ def test_auto_values():
     assert nesterov.lr == pytest.approx(1 / lipschitz, rel=1e-14)
     sgd = spec_for("sgd", lipschitz, mu)
     assert (sgd.lr, sgd.momentum, sgd.lr_max) == (1 / lipschitz, 0.0, 2 / lipschitz)
-    assert spec_for("adam", y_spread=3.0).lr == pytest.approx(0.03)
+    assert spec_for("adam", y_spread=3.0).lr == pytest.approx(3.0 * ADAM_STEP_FRACTION)
     assert spec_for("adam", y_spread=0.0).lr == 1e-3
     lbfgs = spec_for("lbfgs")
     assert lbfgs.lr == 1.0 and lbfgs.lr_max == math.inf

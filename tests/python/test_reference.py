@@ -322,7 +322,9 @@ def test_lr_fit_at_extreme_scales(moderate, columns, y_scale, precondition, capf
     assert [str(w.message) for w in caught] == []
     assert fit.converged and fit.stop_reason == "converged"
     want = rescaled(base.coef[:, 0], columns, y_scale)
-    np.testing.assert_allclose(np.r_[fit.bias, fit.weight[0]], want, rtol=1e-8, atol=0)
+    # 7 digits, the verdict's (y * 1e-200 has a loss below float64's range: it cannot
+    # show the progress the stop rule's extra digit waits for)
+    np.testing.assert_allclose(np.r_[fit.bias, fit.weight[0]], want, rtol=1e-7, atol=0)
     np.testing.assert_allclose(fit.optimum["weight"][0], want[1:], rtol=1e-12, atol=0)
 
 
