@@ -137,6 +137,10 @@ class HandSGD:
         self.buffers: list = [None] * len(self.params)
 
     def step(self, grads: Sequence) -> None:
+        if not self.momentum:  # the tutorials' update, without the buffers' bookkeeping
+            for p, g in zip(self.params, grads, strict=True):
+                p -= self.lr * g
+            return
         for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             if self.momentum:
                 if self.buffers[i] is None:
