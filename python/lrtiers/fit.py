@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import math
 import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import torch
-from threadpoolctl import ThreadpoolController
 
 from . import __version__
 from .errors import DivergenceError, StepSizeWarning
 from .inputs import XY, check_init, prepare_xy
-from .monitor import Monitor, StopRule
+from .monitor import CallbackStopIteration, Monitor, StopRule
 from .optimizers import OptimizerSpec, resolve_optimizer
 from .precondition import Preconditioner, build_preconditioner
+from .process import fit_generator, thread_limit
 from .reference import column_scale, least_squares, residual_ss
 from .result import LRFit
 from .settings import SETTING_FIELDS, TIERS, Settings, check_settings, new_seed
@@ -68,7 +66,7 @@ def lr_fit(
         )
     data = prepare_xy(x, y, settings_.dtype, feature_names, target_names)
     train, val = _split(data, settings_)
-    with _thread_limit(settings_.threads), torch.random.fork_rng(devices=[]):
+    with thread_limit(settings_.threads):
         return _fit(train, val, data, settings_, callback)
 
 
@@ -105,9 +103,10 @@ def _fit(train: XY, val: XY | None, data: XY, settings: Settings, callback) -> L
         )
     target = build_target(ref, settings.dtype)
 
-    torch.default_generator.manual_seed(settings.seed)
-    start = _initial_parameters(settings, train_x.shape[1], q, p, kept, pre)
+    generator = fit_generator(settings.seed)  # the fit's own: the caller's are untouched
+    start = _initial_parameters(settings, train_x.shape[1], q, p, kept, pre, generator)
     tensors = _to_device(train_x, train.y, val_x, None if val is None else val.y, settings.device)
+    tensors.generator = generator
     monitor = Monitor(
         tensors,
         tier=settings.tier,
@@ -122,7 +121,10 @@ def _fit(train: XY, val: XY | None, data: XY, settings: Settings, callback) -> L
         divergence=lambda epoch, loss: _divergence(epoch, loss, settings, spec),
     )
     started = time.perf_counter()
-    final = get_tier(settings.tier)(tensors, start, settings, spec, monitor)
+    try:
+        final = get_tier(settings.tier)(tensors, start, settings, spec, monitor)
+    except CallbackStopIteration as carried:
+        raise carried.error from None  # the callback's own exception, as it raised it
     elapsed = time.perf_counter() - started
 
     weight_kept, bias = pre.to_original(final.weight, final.bias)
@@ -246,19 +248,28 @@ def _split(data: XY, settings: Settings) -> tuple[XY, XY | None]:
 
 
 def _initial_parameters(
-    settings: Settings, p_train: int, q: int, p: int, kept: np.ndarray, pre: Preconditioner
+    settings: Settings,
+    p_train: int,
+    q: int,
+    p: int,
+    kept: np.ndarray,
+    pre: Preconditioner,
+    generator: torch.Generator,
 ) -> Parameters:
-    """Draw as nn.Linear(p, q) does after the seed, always, so that the generator is in
-    the same state for shuffling whatever init says; then apply init (given on the
-    original scale, so mapped to training coordinates)."""
+    """Draw as nn.Linear(p, q) does after torch.manual_seed(seed) (its reset_parameters(),
+    draw for draw, from the fit's generator), always, so that the generator is in the same
+    state for shuffling whatever init says; then apply init (given on the original scale,
+    so mapped to training coordinates)."""
     dtype = getattr(torch, settings.dtype)
-    linear = torch.nn.Linear(p_train, q, bias=settings.intercept, dtype=dtype)
-    weight = linear.weight.detach().numpy().copy()
-    bias = (
-        linear.bias.detach().numpy().copy()
-        if settings.intercept
-        else np.zeros(q, dtype=settings.dtype)
-    )
+    linear_weight = torch.empty(q, p_train, dtype=dtype)
+    torch.nn.init.kaiming_uniform_(linear_weight, a=math.sqrt(5), generator=generator)
+    weight = linear_weight.numpy()
+    bias = np.zeros(q, dtype=settings.dtype)
+    if settings.intercept:
+        bound = 1 / math.sqrt(p_train) if p_train > 0 else 0
+        linear_bias = torch.empty(q, dtype=dtype)
+        torch.nn.init.uniform_(linear_bias, -bound, bound, generator=generator)
+        bias = linear_bias.numpy()
     if settings.init == "zeros":
         weight[:], bias[:] = 0, 0
     elif isinstance(settings.init, dict):
@@ -312,25 +323,6 @@ def _divergence(epoch: int, loss: float, settings: Settings, spec: OptimizerSpec
             else "At lr='auto' this points to round-off"
         ) + _precondition_hint(settings)
     return DivergenceError(epoch, loss, spec.lr, spec.lr_max, settings.tier, advice + ".")
-
-
-@functools.cache
-def _blas_pools() -> ThreadpoolController:
-    """The BLAS libraries in this process, NumPy's among them (loaded when NumPy is), found
-    once: finding them reads /proc/self/maps, a millisecond per fit otherwise."""
-    return ThreadpoolController()
-
-
-@contextmanager
-def _thread_limit(threads: int):
-    """Run torch and the BLAS under NumPy with a fixed thread count (their bits depend on it)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with _blas_pools().limit(limits=threads, user_api="blas"):
-            yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # ------------------------------------------------------------------------ lr_compare
