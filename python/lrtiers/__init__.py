@@ -31,7 +31,7 @@ from .settings import (  # noqa: E402
 )
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> type:
     # LRRegressor needs scikit-learn, which the core does not: imported on first use
     if name == "LRRegressor":
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ def _row(label: str, fit: LRFit) -> str:
     )
 
 
-def _fit(x, y, **settings) -> tuple[LRFit, list[str]]:
+def _fit(x: Any, y: Any, **settings: Any) -> tuple[LRFit, list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = lr_fit(x, y, seed=SEED, **settings)

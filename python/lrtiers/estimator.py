@@ -73,7 +73,7 @@ class LRRegressor(RegressorMixin, BaseEstimator):
     def _settings(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _SETTING_NAMES}
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True

@@ -361,7 +361,7 @@ def check_version(doc: Any) -> None:
         found = doc.get("format") if isinstance(doc, dict) else _kind(doc)
         raise FieldError(f"is not an lrtiers fit: field 'format' is {found!r}")
     version = doc.get("format_version")
-    if _is_whole(version) and version > FORMAT_VERSION:
+    if _is_whole(version) and version is not None and version > FORMAT_VERSION:
         raise FieldError(
             f"field 'format_version' is {version}, newer than this lrtiers reads "
             f"({FORMAT_VERSION}); upgrade lrtiers"

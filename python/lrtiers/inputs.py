@@ -247,7 +247,9 @@ def prepare_new_x(x: Any, feature_names: list[str], dtype: str = "float64") -> n
     return arr
 
 
-def check_init(init: dict, p: int, q: int, intercept: bool, dtype: str):
+def check_init(
+    init: dict, p: int, q: int, intercept: bool, dtype: str
+) -> tuple[np.ndarray, np.ndarray]:
     """An explicit init dict -> (weight (q, p), bias (q,)) float64 arrays, checked."""
     weight = _init_array(init["weight"], "init['weight']")
     if weight.ndim == 1 and q == 1:

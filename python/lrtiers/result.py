@@ -64,7 +64,7 @@ class LRFit:
 
     # -- using the fit --------------------------------------------------------------------
 
-    def predict(self, x) -> np.ndarray:
+    def predict(self, x: Any) -> np.ndarray:
         """Predictions for new x: (n,) when y was a vector, else (n, q). Aliased columns
         contribute nothing (as in lm()), with a RankDeficiencyWarning."""
         new_x = prepare_new_x(x, self.feature_names)
@@ -98,7 +98,7 @@ class LRFit:
         """Final loss minus the closed-form least-squares loss (>= 0 up to round-off)."""
         return self.loss - self.optimum["loss"]
 
-    def history_frame(self):
+    def history_frame(self) -> Any:
         """The history as a pandas DataFrame."""
         import pandas as pd
 
@@ -166,7 +166,7 @@ def load_fit(path: str | os.PathLike[str]) -> LRFit:
     return fitfile.read(path, LRFit.from_dict)
 
 
-def _floats(values) -> np.ndarray:
+def _floats(values: Any) -> np.ndarray:
     """JSON numbers (null for NaN: an aliased coefficient, or no bound) as float64."""
     return np.array(values, dtype=np.float64)
 

@@ -515,4 +515,6 @@ def max_threads() -> int:
 
 def new_seed() -> int:
     """A fresh seed from the OS, leaving every global RNG as it is."""
-    return int(np.random.SeedSequence().entropy % MAX_SEED)
+    entropy = np.random.SeedSequence().entropy  # an int when drawn from the OS
+    assert isinstance(entropy, int)
+    return entropy % MAX_SEED
