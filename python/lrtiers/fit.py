@@ -21,6 +21,7 @@ from .monitor import CallbackStopIteration, Monitor, StopRule
 from .optimizers import OptimizerSpec, resolve_optimizer
 from .precondition import Preconditioner, build_preconditioner
 from .process import fit_generator, thread_limit
+from .progress import ProgressBar
 from .reference import column_scale, least_squares, residual_ss
 from .result import LRFit
 from .settings import SETTING_FIELDS, TIERS, Settings, check_settings, new_seed
@@ -35,6 +36,7 @@ def lr_fit(
     callback: Callable[[int, float], Any] | None = None,
     feature_names: Sequence[str] | None = None,
     target_names: Sequence[str] | None = None,
+    progress: bool | None = None,
     **settings: Any,
 ) -> LRFit:
     """Fit y ~ x @ W.T + b by gradient descent with one of the five training tiers.
@@ -53,6 +55,8 @@ def lr_fit(
     columns for exactly ``epochs`` epochs), reproduce every tutorial bit for bit.
 
     ``callback(epoch, loss)`` runs after each epoch and stops the fit by returning False.
+    ``progress`` shows a tqdm bar with the epoch and the loss: True always, False never,
+    None (default) in a terminal or notebook once the fit has run 0.5 s (tqdm optional).
     ``feature_names`` and ``target_names`` name the columns (default: x1.., y1.., or the
     pandas column names). The global torch and NumPy random states, and the thread settings,
     are left as they were.
@@ -64,10 +68,16 @@ def lr_fit(
         raise TypeError(
             f"callback must be a function callback(epoch, loss) or None; got {callback!r}"
         )
+    bar = ProgressBar(progress, settings_.epochs, f"lr_fit {settings_.tier}")
     data = prepare_xy(x, y, settings_.dtype, feature_names, target_names)
     train, val = _split(data, settings_)
-    with thread_limit(settings_.threads):
-        return _fit(train, val, data, settings_, callback)
+    try:
+        with thread_limit(settings_.threads):
+            return _fit(
+                train, val, data, settings_, bar.wrap(callback) if bar.watching else callback
+            )
+    finally:
+        bar.close()
 
 
 def _fit(train: XY, val: XY | None, data: XY, settings: Settings, callback) -> LRFit:
