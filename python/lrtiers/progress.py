@@ -47,7 +47,7 @@ class ProgressBar:
     def __init__(self, show: bool | None, epochs: int, label: str) -> None:
         if show is not None and not isinstance(show, bool):
             raise TypeError(f"progress must be True, False or None; got {show!r}")
-        self.tqdm = _tqdm() if show is not False else None
+        self.tqdm: Any = _tqdm() if show is not False else None
         if show is True and self.tqdm is None:
             raise ImportError("progress=True needs tqdm: pip install tqdm")
         self.show = show
