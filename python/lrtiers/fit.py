@@ -54,12 +54,15 @@ def lr_fit(
     settings, ``lrtiers.TUTORIAL_SETTINGS`` (plain SGD at a constant step on the raw
     columns for exactly ``epochs`` epochs), reproduce every tutorial bit for bit.
 
-    ``callback(epoch, loss)`` runs after each epoch and stops the fit by returning False.
+    ``callback(epoch, loss)`` runs after each epoch and stops the fit by returning False (or
+    np.False_): the fit then is that of ``epochs=epoch``, bit for bit; an exception raised
+    in it comes out of lr_fit as itself.
     ``progress`` shows a tqdm bar with the epoch and the loss: True always, False never,
     None (default) in a terminal or notebook once the fit has run 0.5 s (tqdm optional).
     ``feature_names`` and ``target_names`` name the columns (default: x1.., y1.., or the
     pandas column names). The global torch and NumPy random states, and the thread settings,
-    are left as they were.
+    are left as they were; fits may run in several threads at once, each with the bits it
+    has alone (see process.py).
 
     Settings (keyword arguments, defaults in brackets):
     """
