@@ -47,8 +47,9 @@ for (i in seq_len(repeats)) {
   vs_lm_fit <- c(vs_lm_fit, ours_xy / anchor)
 }
 defaults_note <- sprintf(
-  "lr_fit defaults: %d epochs, %s (%.1f digits); R to Python conversion included",
-  as.integer(fit$epochs_run), if (isTRUE(fit$converged)) "converged" else "NOT converged",
+  "lr_fit defaults: %d epoch%s, %s (%.1f digits); R to Python conversion included",
+  as.integer(fit$epochs_run), if (fit$epochs_run == 1) "" else "s",
+  if (isTRUE(fit$converged)) "converged" else "NOT converged",
   fit$verdict$digits
 )
 

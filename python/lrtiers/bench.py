@@ -101,6 +101,10 @@ class Row:
         return statistics.median(self.ratio)
 
 
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch{'' if n == 1 else 's'}"
+
 def regression_data(n: int, p: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, p))
@@ -553,7 +557,7 @@ def bench_closed_form(sizes: Sizes) -> list[Row]:
             ratios[name].append(ours / (time.perf_counter() - start))
     fit = fits[-1]
     note = (
-        f"lr_fit defaults: {fit.epochs_run} epochs, "
+        f"lr_fit defaults: {_epochs(fit.epochs_run)}, "
         f"{'converged' if fit.converged else 'NOT converged'} "
         f"({fit.verdict['digits']:.1f} digits)"
     )
@@ -601,7 +605,7 @@ def bench_memory(sizes: Sizes) -> list[Row]:
             "<= 2.5",
             ratio <= 2.5,
             "peak = X + the fit's resident high-water mark (VmHWM, reset before the fit) "
-            f"above what the process held before it; {got['epochs']} epochs",
+            f"above what the process held before it; {_epochs(got['epochs'])}",
         )
     ]
 

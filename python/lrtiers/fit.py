@@ -155,6 +155,7 @@ def _fit(train: XY, val: XY | None, data: XY, settings: Settings, callback) -> L
         monitor.stop_reason,
         history["loss"],
         monitor.initial_loss,
+        _steps_per_epoch(train_x.shape[0], settings.batch_size),
     )
     verdict = judge(target, weight_kept, bias, loss, situation)
     if not verdict.converged:
@@ -302,6 +303,10 @@ def _to_device(x, y, x_val, y_val, device: str) -> TrainingData:
         None if x_val is None else torch.from_numpy(x_val).to(device),
         None if y_val is None else torch.from_numpy(y_val).to(device),
     )
+
+
+def _steps_per_epoch(rows: int, batch_size: int | None) -> int:
+    return 1 if batch_size is None else -(-rows // batch_size)
 
 
 def _precondition_hint(settings: Settings) -> str:

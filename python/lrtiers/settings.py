@@ -118,26 +118,26 @@ def choice(options: tuple[str, ...]) -> Callable[[Any, str], str]:
     return check
 
 
-def _positive_or_auto(value: Any, name: str) -> float | str:
-    if isinstance(value, str):
-        if value != "auto":
-            raise ValueError(f"{name} must be a number > 0 or 'auto'; got {value!r}")
+def _number_or_auto(
+    expected: str, accepts: Callable[[float], bool]
+) -> Callable[[Any, str], float | str]:
+    """A check for a number that `accepts`, or the string 'auto'."""
+
+    def check(value: Any, name: str) -> float | str:
+        if isinstance(value, str):
+            if value != "auto":
+                raise ValueError(f"{name} must be {expected} or 'auto'; got {value!r}")
+            return value
+        value = real(value, name)
+        if not accepts(value):
+            raise ValueError(f"{name} must be {expected} or 'auto'; got {value}")
         return value
-    value = real(value, name)
-    if value <= 0:
-        raise ValueError(f"{name} must be a number > 0 or 'auto'; got {value}")
-    return value
+
+    return check
 
 
-def _momentum(value: Any, name: str) -> float | str:
-    if isinstance(value, str):
-        if value != "auto":
-            raise ValueError(f"{name} must be a number in [0, 1) or 'auto'; got {value!r}")
-        return value
-    value = real(value, name)
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must be a number in [0, 1) or 'auto'; got {value}")
-    return value
+_positive_or_auto = _number_or_auto("a number > 0", lambda v: v > 0)
+_momentum = _number_or_auto("a number in [0, 1)", lambda v: 0 <= v < 1)
 
 
 def _optional(check: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:

@@ -136,6 +136,11 @@ class Situation:
     stop_reason: str
     history_loss: list[float]
     initial_loss: float
+    steps_per_epoch: int = 1  # optimizer steps in an epoch (mini-batches: ceil(n / batch_size))
+
+
+# L/mu above which the slowest direction hides from the loss and preconditioning pays
+ILL_CONDITIONED = 100
 
 
 def judge(target: Target, weight, bias, loss: float, situation: Situation) -> Verdict:
@@ -164,7 +169,7 @@ def advise(target: Target, digits: float, s: Situation) -> tuple[str, str]:
         return "budget", "epochs=0 runs no training: these are the starting values"
     kappa = s.lipschitz / s.mu if s.mu > 0 else math.inf
     # on ill-conditioned columns float64 would not get there either: that is the cause
-    ill_conditioned = settings.precondition != "orthogonal" and kappa > 100
+    ill_conditioned = settings.precondition != "orthogonal" and kappa > ILL_CONDITIONED
     if settings.dtype == "float32" and _stalled(s.history_loss) and not ill_conditioned:
         return "precision", (
             f"in float32 {reached}, and the loss no longer improves: use dtype='float64'"
@@ -232,11 +237,20 @@ def _stalled(losses: list[float], window: int = 10) -> bool:
 
 def _epochs_needed(target: Target, digits: float, s: Situation) -> float:
     """Epochs for the slowest direction to gain the missing digits: at the iteration's
-    asymptotic rate from the spectrum (full-batch SGD, momentum, Nesterov), else at the rate
-    seen over the last epochs of the history (the loss gap shrinks by rate^2 per epoch)."""
+    asymptotic rate from the spectrum (SGD, momentum, Nesterov at a constant step; an
+    epoch of mini-batches is that many steps), else at the rate seen over the last epochs
+    of the history (the loss gap shrinks by rate^2 per epoch). A decaying step has no such
+    rate, and the loss's rate says nothing of a direction too flat to show in the loss: no
+    number then."""
     missing = max(target.digits_required - digits, 0.0) + STOP_MARGIN_DIGITS
-    rate = _spectral_rate(s) if s.settings.full_batch else None
-    if rate is None:
+    step_rate = _spectral_rate(s)
+    if step_rate is not None:
+        if s.spec.schedule != "constant" and not s.settings.full_batch:
+            return math.inf
+        rate = step_rate**s.steps_per_epoch
+    else:
+        if not s.mu > 0 or s.lipschitz / s.mu > ILL_CONDITIONED:
+            return math.inf
         gaps = np.asarray(s.history_loss[-50:]) - target.loss
         gaps = gaps[gaps > 0]
         if gaps.size < 2:

@@ -262,6 +262,22 @@ def test_conditioning_suggests_only_optimizers_the_tier_has(crop, tier, optimize
     assert_advice(fit, record, "conditioning", "precondition='orthogonal'")
 
 
+@pytest.mark.parametrize("batch_size", [None, 5])
+def test_conditioning_advice_counts_the_flat_direction(crop, batch_size):
+    """Raw crop yields (L/mu 2e6) at a constant step 1/L: the flattest direction shrinks by
+    1 - 1/kappa a step, so the epochs named are at least kappa / steps per epoch (the loss's
+    own rate, which the flat direction hardly moves, once suggested 1,420)."""
+    x, y = crop
+    fit, record = fit_warning(
+        x, y, precondition="none", schedule="constant", batch_size=batch_size, epochs=100, seed=0
+    )
+    assert_advice(fit, record, "conditioning", "precondition='orthogonal'")
+    kappa = fit.preconditioner["condition_number"]
+    steps = 1 if batch_size is None else math.ceil(len(y) / batch_size)
+    needed = int(re.search(r"about ([\d,]+) epochs", fit.verdict["advice"])[1].replace(",", ""))
+    assert needed >= kappa / steps
+
+
 def test_conditioning_beyond_any_optimizer_suggests_orthogonal_columns_only():
     """Raw Longley (L/mu 2e19): Nesterov or L-BFGS would not help; only the columns do."""
     p = strd("Longley")

@@ -117,3 +117,6 @@ py_quietly <- function(expr) {
     expr
   })
 }
+
+# "1 epoch", "12 epochs": as print() and summary() say it
+epochs_phrase <- function(n) sprintf("%d epoch%s", n, if (n == 1) "" else "s")

@@ -11,8 +11,8 @@ test_that("print shows the tier, call, coefficients and loss against the optimum
   out <- capture.output(print(fit))
   expect_match(out[1], "lrtiers fit: tier \"numpy\", optimizer \"sgd\" (lr = ", fixed = TRUE)
   expect_match(out[1], sprintf(
-    "precondition \"orthogonal\", %d epochs (stopped: converged), full batch",
-    fit$epochs_run
+    "precondition \"orthogonal\", %s (stopped: converged), full batch",
+    epochs_phrase(fit$epochs_run)
   ), fixed = TRUE)
   expect_true(any(grepl("lr_fit(formula = mpg ~ wt + hp", out, fixed = TRUE)))
   expect_true(any(grepl("(Intercept)", out, fixed = TRUE)))
@@ -41,8 +41,8 @@ test_that("summary: OLS inference at the estimate equals lm() at convergence", {
   out <- capture.output(print(s))
   expect_true(any(grepl("Std. Error", out)))
   expect_true(any(grepl("Least squares (lm()): loss", out, fixed = TRUE)))
-  expect_true(any(grepl(sprintf("after %d epochs (stop: converged)", fit$epochs_run), out,
-    fixed = TRUE)))
+  stopped <- sprintf("after %s (stop: converged)", epochs_phrase(fit$epochs_run))
+  expect_true(any(grepl(stopped, out, fixed = TRUE)))
   expect_true(any(grepl("trained on orthonormalised columns", out, fixed = TRUE)))
   expect_true(any(grepl("^Converged", out)))
   expect_false(any(grepl("NOT least squares", out, fixed = TRUE)))
