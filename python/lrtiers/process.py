@@ -50,16 +50,27 @@ class _BlasCount:
         self.threads: int | None = None  # the count the running fits use
         self.running = 0
         self.limiter: Any = None  # threadpoolctl's limiter: restores the counts before
+        self.local = threading.local()  # fits running in this thread (a callback's fit)
 
     def enter(self, threads: int) -> None:
+        depth = getattr(self.local, "depth", 0)
+        if depth and threads != self.threads:
+            # waiting for the other count would wait for this thread's own outer fit
+            raise RuntimeError(
+                f"lr_fit(threads={threads}) was called inside a fit running on "
+                f"{self.threads} threads (from its callback): give the inner fit "
+                f"threads={self.threads}"
+            )
         with self.condition:
             self.condition.wait_for(lambda: self.running == 0 or self.threads == threads)
             if self.running == 0:
                 self.limiter = _blas_pools().limit(limits=threads, user_api="blas")
                 self.threads = threads
             self.running += 1
+        self.local.depth = depth + 1
 
     def leave(self) -> None:
+        self.local.depth -= 1
         with self.condition:
             self.running -= 1
             if self.running == 0:

@@ -11,6 +11,7 @@ from conftest import assert_same_fit
 from threadpoolctl import threadpool_info
 
 import lrtiers
+from lrtiers.settings import max_threads
 
 #: several tiers and modes, shuffled mini-batches (the generator's draws) among them
 JOBS = [
@@ -91,3 +92,19 @@ def test_the_global_generator_is_neither_read_nor_moved(crop, tier):
     assert_same_fit(first, second)
     torch.manual_seed(123)
     assert torch.equal(torch.rand(3), after)
+
+
+@pytest.mark.skipif(max_threads() < 2, reason="needs 2 CPUs")
+def test_a_fit_inside_a_callback_does_not_hang(crop):
+    x, y = crop
+    inner = []
+
+    def callback(epoch, loss):
+        if epoch == 1:
+            inner.append(lrtiers.lr_fit(x, y, seed=1, threads=1))  # the outer's count: runs
+            lrtiers.lr_fit(x, y, seed=1, threads=2)  # another count: a clear error, no wait
+
+    with pytest.raises(RuntimeError, match=r"inside a fit running on 1 threads"):
+        lrtiers.lr_fit(x, y, seed=0, threads=1, callback=callback)
+    assert inner and inner[0].converged
+    assert lrtiers.lr_fit(x, y, seed=0, threads=2).settings["threads"] == 2  # nothing left held
