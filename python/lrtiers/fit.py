@@ -9,7 +9,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -27,6 +27,9 @@ from .result import LRFit
 from .settings import SETTING_FIELDS, TIERS, Settings, check_settings, new_seed
 from .tiers import Parameters, TrainingData, get_tier
 from .verdict import Situation, build_target, judge, warn_not_converged
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def lr_fit(
@@ -346,7 +349,9 @@ def _divergence(epoch: int, loss: float, settings: Settings, spec: OptimizerSpec
 # ------------------------------------------------------------------------ lr_compare
 
 
-def lr_compare(x: Any, y: Any, tiers: Sequence[str] = TIERS, **settings: Any):
+def lr_compare(
+    x: Any, y: Any, tiers: Sequence[str] = TIERS, **settings: Any
+) -> pd.DataFrame:
     """Fit several tiers on the same data and settings; a pandas DataFrame, one row per
     tier after a first row with the closed-form least-squares answer.
 
