@@ -31,6 +31,20 @@ from .settings import (  # noqa: E402
 )
 
 
+def __getattr__(name: str) -> type:
+    # LRRegressor needs scikit-learn, which the core does not: imported on first use
+    if name == "LRRegressor":
+        try:
+            from .estimator import LRRegressor
+        except ImportError as exc:
+            raise ImportError(
+                f"lrtiers.LRRegressor needs scikit-learn ({exc}); install it with "
+                "pip install scikit-learn"
+            ) from exc
+        return LRRegressor
+    raise AttributeError(f"module 'lrtiers' has no attribute {name!r}")
+
+
 def defaults() -> dict:
     """Tier names, optimizers, preconditioners, lr_fit()'s settings with their defaults and
     descriptions, and the tutorial settings: what the R package reads from the core."""

@@ -18,8 +18,11 @@ from torch.utils.data import Sampler
 class BatchIndexSampler(Sampler):
     """Batches of row indices in RandomSampler/SequentialSampler + BatchSampler order."""
 
-    def __init__(self, n: int, batch_size: int, shuffle: bool):
+    def __init__(
+        self, n: int, batch_size: int, shuffle: bool, generator: torch.Generator | None = None
+    ):
         self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
+        self.generator = generator  # None: torch's global generator, as DataLoader's default
 
     def __len__(self) -> int:
         return -(-self.n // self.batch_size)
@@ -29,15 +32,18 @@ class BatchIndexSampler(Sampler):
             for start in range(0, self.n, self.batch_size):
                 yield slice(start, min(start + self.batch_size, self.n))
             return
-        # RandomSampler.__iter__ with generator=None, draw for draw
-        seed = int(torch.empty((), dtype=torch.int64).random_().item())
+        # RandomSampler.__iter__ with DataLoader's generator, draw for draw
+        seed = int(torch.empty((), dtype=torch.int64).random_(generator=self.generator).item())
         generator = torch.Generator()
         generator.manual_seed(seed)
         yield from torch.randperm(self.n, generator=generator).split(self.batch_size)
 
 
-def epoch_batches(n: int, batch_size: int, shuffle: bool) -> Iterator[torch.Tensor | slice]:
-    """One epoch's batches as a DataLoader iterator over BatchIndexSampler would give them,
-    including the base seed every DataLoader iterator draws first."""
-    torch.empty((), dtype=torch.int64).random_()  # _BaseDataLoaderIter's base seed
-    return iter(BatchIndexSampler(n, batch_size, shuffle))
+def epoch_batches(
+    n: int, batch_size: int, shuffle: bool, generator: torch.Generator | None = None
+) -> Iterator[torch.Tensor | slice]:
+    """One epoch's batches as a DataLoader(..., generator=generator) iterator over
+    BatchIndexSampler would give them, including the base seed every DataLoader iterator
+    draws first."""
+    torch.empty((), dtype=torch.int64).random_(generator=generator)  # the base seed
+    return iter(BatchIndexSampler(n, batch_size, shuffle, generator))

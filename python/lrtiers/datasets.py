@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from importlib.resources import files
+from typing import Any
 
 import numpy as np
 
@@ -64,14 +65,14 @@ _RTORCH_Y = _CROP_Y[:5] * 3
 VARIANTS = ("jovian", "rtorch")
 
 
-def crop_yields(variant: str = "jovian", as_frame: bool = False):
+def crop_yields(variant: str = "jovian", as_frame: bool = False) -> Any:
     """(x (15, 3), y (15, 2)) float64 arrays, or one pandas DataFrame with five columns."""
     if variant not in VARIANTS:
         raise ValueError(
             f"variant must be one of {', '.join(map(repr, VARIANTS))}; got {variant!r}"
         )
-    x, y = (_CROP_X, _CROP_Y) if variant == "jovian" else (_RTORCH_X, _RTORCH_Y)
-    x, y = np.array(x, dtype=np.float64), np.array(y, dtype=np.float64)
+    rows_x, rows_y = (_CROP_X, _CROP_Y) if variant == "jovian" else (_RTORCH_X, _RTORCH_Y)
+    x, y = np.array(rows_x, dtype=np.float64), np.array(rows_y, dtype=np.float64)
     if not as_frame:
         return x, y
     import pandas as pd
@@ -86,7 +87,9 @@ def crop_yields_columns(variant: str = "jovian") -> dict[str, list[float]]:
     return {name: table[:, j].tolist() for j, name in enumerate([*FEATURES, *TARGETS])}
 
 
-def synthetic(n: int | None = None, seed: int = 42, x: str = "uniform"):
+def synthetic(
+    n: int | None = None, seed: int = 42, x: str = "uniform"
+) -> tuple[np.ndarray, np.ndarray]:
     """(x (n, 1), y (n, 1)) with y = 1 + 2 x + noise, drawn as the seeds draw them.
 
     x="uniform" is seed 003: np.random.seed(seed); x = rand(N, 1);
@@ -109,7 +112,9 @@ def synthetic(n: int | None = None, seed: int = 42, x: str = "uniform"):
     return xs, 1 + 2 * xs + eps
 
 
-def synthetic_split(n: int = 100, seed: int = 42, train_fraction: float = 0.8):
+def synthetic_split(
+    n: int = 100, seed: int = 42, train_fraction: float = 0.8
+) -> tuple[np.ndarray, np.ndarray]:
     """Seed 003's split of synthetic(n, seed, "uniform"): indices shuffled by the same
     generator right after the data, the first int(n * .8) for training."""
     rng = np.random.RandomState(seed)

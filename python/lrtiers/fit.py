@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import math
 import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from threadpoolctl import ThreadpoolController
 
 from . import __version__
 from .errors import DivergenceError, StepSizeWarning
 from .inputs import XY, check_init, prepare_xy
-from .monitor import Monitor, StopRule
+from .monitor import CallbackStopIteration, Monitor, StopRule
 from .optimizers import OptimizerSpec, resolve_optimizer
 from .precondition import Preconditioner, build_preconditioner
+from .process import fit_generator, thread_limit
+from .progress import ProgressBar
 from .reference import column_scale, least_squares, residual_ss
 from .result import LRFit
 from .settings import SETTING_FIELDS, TIERS, Settings, check_settings, new_seed
 from .tiers import Parameters, TrainingData, get_tier
 from .verdict import Situation, build_target, judge, warn_not_converged
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def lr_fit(
@@ -37,6 +39,7 @@ def lr_fit(
     callback: Callable[[int, float], Any] | None = None,
     feature_names: Sequence[str] | None = None,
     target_names: Sequence[str] | None = None,
+    progress: bool | None = None,
     **settings: Any,
 ) -> LRFit:
     """Fit y ~ x @ W.T + b by gradient descent with one of the five training tiers.
@@ -54,10 +57,15 @@ def lr_fit(
     settings, ``lrtiers.TUTORIAL_SETTINGS`` (plain SGD at a constant step on the raw
     columns for exactly ``epochs`` epochs), reproduce every tutorial bit for bit.
 
-    ``callback(epoch, loss)`` runs after each epoch and stops the fit by returning False.
+    ``callback(epoch, loss)`` runs after each epoch and stops the fit by returning False (or
+    np.False_): the fit then is that of ``epochs=epoch``, bit for bit; an exception raised
+    in it comes out of lr_fit as itself.
+    ``progress`` shows a tqdm bar with the epoch and the loss: True always, False never,
+    None (default) in a terminal or notebook once the fit has run 0.5 s (tqdm optional).
     ``feature_names`` and ``target_names`` name the columns (default: x1.., y1.., or the
     pandas column names). The global torch and NumPy random states, and the thread settings,
-    are left as they were.
+    are left as they were; fits may run in several threads at once, each with the bits it
+    has alone (see process.py).
 
     Settings (keyword arguments, defaults in brackets):
     """
@@ -66,10 +74,16 @@ def lr_fit(
         raise TypeError(
             f"callback must be a function callback(epoch, loss) or None; got {callback!r}"
         )
+    bar = ProgressBar(progress, settings_.epochs, f"lr_fit {settings_.tier}")
     data = prepare_xy(x, y, settings_.dtype, feature_names, target_names)
     train, val = _split(data, settings_)
-    with _thread_limit(settings_.threads), torch.random.fork_rng(devices=[]):
-        return _fit(train, val, data, settings_, callback)
+    try:
+        with thread_limit(settings_.threads):
+            return _fit(
+                train, val, data, settings_, bar.wrap(callback) if bar.watching else callback
+            )
+    finally:
+        bar.close()
 
 
 def _fit(train: XY, val: XY | None, data: XY, settings: Settings, callback) -> LRFit:
@@ -105,9 +119,10 @@ def _fit(train: XY, val: XY | None, data: XY, settings: Settings, callback) -> L
         )
     target = build_target(ref, settings.dtype)
 
-    torch.default_generator.manual_seed(settings.seed)
-    start = _initial_parameters(settings, train_x.shape[1], q, p, kept, pre)
+    generator = fit_generator(settings.seed)  # the fit's own: the caller's are untouched
+    start = _initial_parameters(settings, train_x.shape[1], q, p, kept, pre, generator)
     tensors = _to_device(train_x, train.y, val_x, None if val is None else val.y, settings.device)
+    tensors.generator = generator
     monitor = Monitor(
         tensors,
         tier=settings.tier,
@@ -122,7 +137,10 @@ def _fit(train: XY, val: XY | None, data: XY, settings: Settings, callback) -> L
         divergence=lambda epoch, loss: _divergence(epoch, loss, settings, spec),
     )
     started = time.perf_counter()
-    final = get_tier(settings.tier)(tensors, start, settings, spec, monitor)
+    try:
+        final = get_tier(settings.tier)(tensors, start, settings, spec, monitor)
+    except CallbackStopIteration as carried:
+        raise carried.error from None  # the callback's own exception, as it raised it
     elapsed = time.perf_counter() - started
 
     weight_kept, bias = pre.to_original(final.weight, final.bias)
@@ -247,19 +265,28 @@ def _split(data: XY, settings: Settings) -> tuple[XY, XY | None]:
 
 
 def _initial_parameters(
-    settings: Settings, p_train: int, q: int, p: int, kept: np.ndarray, pre: Preconditioner
+    settings: Settings,
+    p_train: int,
+    q: int,
+    p: int,
+    kept: np.ndarray,
+    pre: Preconditioner,
+    generator: torch.Generator,
 ) -> Parameters:
-    """Draw as nn.Linear(p, q) does after the seed, always, so that the generator is in
-    the same state for shuffling whatever init says; then apply init (given on the
-    original scale, so mapped to training coordinates)."""
+    """Draw as nn.Linear(p, q) does after torch.manual_seed(seed) (its reset_parameters(),
+    draw for draw, from the fit's generator), always, so that the generator is in the same
+    state for shuffling whatever init says; then apply init (given on the original scale,
+    so mapped to training coordinates)."""
     dtype = getattr(torch, settings.dtype)
-    linear = torch.nn.Linear(p_train, q, bias=settings.intercept, dtype=dtype)
-    weight = linear.weight.detach().numpy().copy()
-    bias = (
-        linear.bias.detach().numpy().copy()
-        if settings.intercept
-        else np.zeros(q, dtype=settings.dtype)
-    )
+    linear_weight = torch.empty(q, p_train, dtype=dtype)
+    torch.nn.init.kaiming_uniform_(linear_weight, a=math.sqrt(5), generator=generator)
+    weight = linear_weight.numpy()
+    bias = np.zeros(q, dtype=settings.dtype)
+    if settings.intercept:
+        bound = 1 / math.sqrt(p_train) if p_train > 0 else 0
+        linear_bias = torch.empty(q, dtype=dtype)
+        torch.nn.init.uniform_(linear_bias, -bound, bound, generator=generator)
+        bias = linear_bias.numpy()
     if settings.init == "zeros":
         weight[:], bias[:] = 0, 0
     elif isinstance(settings.init, dict):
@@ -319,29 +346,12 @@ def _divergence(epoch: int, loss: float, settings: Settings, spec: OptimizerSpec
     return DivergenceError(epoch, loss, spec.lr, spec.lr_max, settings.tier, advice + ".")
 
 
-@functools.cache
-def _blas_pools() -> ThreadpoolController:
-    """The BLAS libraries in this process, NumPy's among them (loaded when NumPy is), found
-    once: finding them reads /proc/self/maps, a millisecond per fit otherwise."""
-    return ThreadpoolController()
-
-
-@contextmanager
-def _thread_limit(threads: int):
-    """Run torch and the BLAS under NumPy with a fixed thread count (their bits depend on it)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with _blas_pools().limit(limits=threads, user_api="blas"):
-            yield
-    finally:
-        torch.set_num_threads(before)
-
-
 # ------------------------------------------------------------------------ lr_compare
 
 
-def lr_compare(x: Any, y: Any, tiers: Sequence[str] = TIERS, **settings: Any):
+def lr_compare(
+    x: Any, y: Any, tiers: Sequence[str] = TIERS, **settings: Any
+) -> pd.DataFrame:
     """Fit several tiers on the same data and settings; a pandas DataFrame, one row per
     tier after a first row with the closed-form least-squares answer.
 

@@ -7,6 +7,7 @@ R matrix arrives as a read-only Fortran-ordered view, a pandas frame in Fortran 
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,43 +22,98 @@ def _kind_error(name: str, what: str) -> TypeError:
 
 
 def _to_numeric_array(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
-    """Any array-like (NumPy, pandas, torch, nested lists) to a NumPy array + column names."""
+    """Any array-like (NumPy, pandas, torch, nested lists) to a NumPy array + column names.
+    A pandas Series stays 1-D (its name, if any, is the column name)."""
     names = None
     module = type(value).__module__
+    if module.startswith("scipy.sparse") or hasattr(value, "tocsr"):
+        raise TypeError(
+            f"{name} is a scipy.sparse {type(value).__name__}; lr_fit needs dense data: pass "
+            f"{name}.toarray() (a dense copy: n x p numbers in memory)"
+        )
+    if isinstance(value, np.ma.MaskedArray):
+        masked = int(np.ma.count_masked(value))
+        if masked:
+            raise ValueError(
+                f"{name} has {masked} masked value(s); fill them ({name}.filled(...)) or drop "
+                "those rows first"
+            )
+        value = value.data
     if module.startswith("pandas"):
         import pandas as pd
 
-        if isinstance(value, pd.Series):
+        series = isinstance(value, pd.Series)
+        if series:
+            names = None if value.name is None else [str(value.name)]
             value = value.to_frame()
         if isinstance(value, pd.DataFrame):
-            bad = [
-                str(col)
-                for col, dt in value.dtypes.items()
-                if pd.api.types.is_bool_dtype(dt) or not pd.api.types.is_numeric_dtype(dt)
-            ]
-            if bad:
-                raise TypeError(
-                    f"{name} must have numeric columns only; non-numeric column(s): "
-                    f"{', '.join(repr(b) for b in bad)} (encode them as numbers first)"
-                )
-            names = [str(c) for c in value.columns]
-            value = value.to_numpy(dtype=np.float64, na_value=np.nan)
+            if not series:
+                names = [str(c) for c in value.columns]
+            value = _frame_values(value, name)
+            if series:
+                value = value[:, 0]
     elif module.startswith("torch"):
         value = value.detach().cpu().numpy()
     try:
         arr = np.asarray(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise _kind_error(name, f"an object NumPy cannot read as an array ({exc})") from None
     if arr.dtype.kind == "O":
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            raise _kind_error(name, "values that are not numbers") from None
+        arr = _object_values(arr, name)
     if arr.dtype.kind == "b":
         raise _kind_error(name, "a boolean array (convert it to 0/1 explicitly)")
+    if arr.dtype.kind == "c":
+        raise _kind_error(name, "complex numbers (pass the real part, .real, if that is meant)")
     if arr.dtype.kind not in "fiu":
         raise _kind_error(name, f"an array of dtype {arr.dtype}")
     return arr, names
+
+
+def _frame_values(frame: Any, name: str) -> np.ndarray:
+    """A data frame's values as float64: numeric columns as they are, object columns of
+    numbers as object arrays are read; booleans, complex numbers and text refused."""
+    import pandas as pd
+
+    bad = []
+    for col, dt in frame.dtypes.items():
+        if pd.api.types.is_bool_dtype(dt) or pd.api.types.is_complex_dtype(dt):
+            bad.append(str(col))
+        elif pd.api.types.is_object_dtype(dt):
+            try:
+                _object_values(frame[col].to_numpy(dtype=object), name)
+            except TypeError:
+                bad.append(str(col))
+        elif not pd.api.types.is_numeric_dtype(dt):
+            bad.append(str(col))
+    if bad:
+        raise TypeError(
+            f"{name} must have numeric columns only; non-numeric column(s): "
+            f"{', '.join(repr(b) for b in bad)} (encode them as numbers first)"
+        )
+    if any(pd.api.types.is_object_dtype(dt) for dt in frame.dtypes):
+        return _object_values(frame.to_numpy(dtype=object), name)
+    return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _object_values(arr: np.ndarray, name: str) -> np.ndarray:
+    """An object array of real numbers (None and pandas' NA as NaN) as float64; anything
+    else (text, booleans, complex numbers) is refused."""
+    kinds = {type(v) for v in arr.ravel().tolist()}
+    for kind in kinds:
+        if issubclass(kind, (bool, np.bool_)):
+            raise _kind_error(name, "boolean values (convert them to 0/1 explicitly)")
+        if issubclass(kind, (complex, np.complexfloating)):
+            raise _kind_error(name, "complex numbers (pass the real part if that is meant)")
+        if not (issubclass(kind, numbers.Real) or kind is type(None) or kind.__name__ == "NAType"):
+            raise _kind_error(name, f"values that are not numbers ({kind.__name__})")
+    try:
+        values = [
+            np.nan if v is None or type(v).__name__ == "NAType" else float(v)
+            for v in arr.ravel().tolist()
+        ]
+        return np.array(values, dtype=np.float64).reshape(arr.shape)
+    except OverflowError:
+        raise ValueError(f"{name} holds a number too large for float64") from None
 
 
 def _check_finite(arr: np.ndarray, name: str) -> None:
@@ -115,13 +171,34 @@ def default_names(stem: str, k: int) -> list[str]:
     return [f"{stem}{i + 1}" for i in range(k)]
 
 
-def _names(given: Sequence[str] | None, found: list[str] | None, k: int, arg: str, stem: str):
-    names = list(given) if given is not None else found
-    if names is None:
+def _names(
+    given: Sequence[str] | None, found: list[str] | None, k: int, arg: str, stem: str, data: str
+) -> list[str]:
+    """Column names: given (checked: strings, unique, one per column), else found in the
+    data (pandas columns, which must be unique), else x1, x2, ..."""
+    if given is not None:
+        if isinstance(given, (str, bytes)) or not hasattr(given, "__iter__"):
+            raise TypeError(
+                f"{arg} must be a list of {k} strings (one per column of {data}); got "
+                f"{type(given).__name__} {given!r}"
+            )
+        names = list(given)
+        if len(names) != k:
+            raise ValueError(
+                f"{arg} must have {k} entries (one per column of {data}); got {len(names)}"
+            )
+        bad = [n for n in names if not isinstance(n, str)]
+        if bad:
+            raise TypeError(f"{arg} must hold strings; got {bad[0]!r} ({type(bad[0]).__name__})")
+        names = [str(n) for n in names]
+    elif found is not None:
+        names, arg = found, f"the column names of {data}"
+    else:
         return default_names(stem, k)
-    if len(names) != k:
-        raise ValueError(f"{arg} must have {k} entries (one per column); got {len(names)}")
-    return [str(n) for n in names]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{arg} must be unique; repeated: {', '.join(map(repr, repeated))}")
+    return names
 
 
 def prepare_xy(
@@ -143,8 +220,8 @@ def prepare_xy(
     return XY(
         xa,
         ya,
-        _names(feature_names, xnames, xa.shape[1], "feature_names", "x"),
-        _names(target_names, ynames, ya.shape[1], "target_names", "y"),
+        _names(feature_names, xnames, xa.shape[1], "feature_names", "x", x_name),
+        _names(target_names, ynames, ya.shape[1], "target_names", "y", y_name),
         y_ndim,
     )
 
@@ -170,9 +247,11 @@ def prepare_new_x(x: Any, feature_names: list[str], dtype: str = "float64") -> n
     return arr
 
 
-def check_init(init: dict, p: int, q: int, intercept: bool, dtype: str):
+def check_init(
+    init: dict, p: int, q: int, intercept: bool, dtype: str
+) -> tuple[np.ndarray, np.ndarray]:
     """An explicit init dict -> (weight (q, p), bias (q,)) float64 arrays, checked."""
-    weight = np.asarray(init["weight"], dtype=np.float64)
+    weight = _init_array(init["weight"], "init['weight']")
     if weight.ndim == 1 and q == 1:
         weight = weight.reshape(1, -1)
     if weight.shape != (q, p):
@@ -180,11 +259,17 @@ def check_init(init: dict, p: int, q: int, intercept: bool, dtype: str):
     bias = init.get("bias")
     if bias is None:
         bias = np.zeros(q)
-    bias = np.asarray(bias, dtype=np.float64).reshape(-1)
+    bias = _init_array(bias, "init['bias']").reshape(-1)
     if bias.shape != (q,):
         raise ValueError(f"init['bias'] must have shape ({q},); got {bias.shape}")
     if not intercept and np.any(bias != 0):
         raise ValueError("init['bias'] must be zero (or left out) when intercept=False")
-    if not (np.isfinite(weight).all() and np.isfinite(bias).all()):
-        raise ValueError("init values must be finite")
+    for what, values in (("init['weight']", weight), ("init['bias']", bias)):
+        if not np.isfinite(values).all():
+            raise ValueError(f"{what} must hold finite numbers; got {values.tolist()}")
     return weight, bias
+
+
+def _init_array(value: Any, name: str) -> np.ndarray:
+    arr, _ = _to_numeric_array(value, name)
+    return arr.astype(np.float64)

@@ -122,8 +122,17 @@ class GradNorms:
         if len(entries) >= self._rows:
             self.flush()
 
+    def drop_last(self) -> None:
+        """Forget the last epoch's entry (reduced already or not)."""
+        if self._run[2]:
+            self._run[2].pop()
+        else:
+            self.norms.pop()
+
     def flush(self) -> None:
         for source, scale, entries in self._runs:
+            if not entries:
+                continue
             if source == "residuals":
                 parts = self._residual_parts(entries)
             else:  # weight, then bias (None: untrained)
@@ -172,6 +181,20 @@ def _far_off(probe: tuple | None, weight, bias, target: Target, needed: float) -
     else:
         error = abs(bias[index] - target.bias[index]) / target.bias_scale[index]
     return error > 1.001 * 10.0**-needed  # NaN: no, the full test decides
+
+
+def _says_stop(answer: object) -> bool:
+    """A callback stops the fit by returning False, Python's or NumPy's (np.False_); any
+    other answer (None, True, a number) lets it go on."""
+    return answer is False or (isinstance(answer, np.bool_) and not answer)
+
+
+class CallbackStopIteration(Exception):
+    """Carries a StopIteration raised in the user's callback out of the tier's loop."""
+
+    def __init__(self, error: StopIteration):
+        super().__init__(error)
+        self.error = error
 
 
 @dataclass
@@ -257,6 +280,10 @@ class Monitor:
                 break
         if self._kept is not None:
             self._put_back()  # the stop belongs to the epoch before: as if epochs had said so
+            # and its books as epochs = k keeps them: the monitor's own evaluation of the
+            # final parameters, not the tier's step (the same numbers up to round-off)
+            self._grad_norms.drop_last()
+            self._history.loss[-1] = self._evaluate()
         elif self.books_late and self._epoch > 0:
             self._end_epoch(self._epoch, self._evaluate())
 
@@ -268,7 +295,7 @@ class Monitor:
         return self._minibatches(x, y)
 
     def _minibatches(self, x, y):
-        for rows in epoch_batches(self.n, self.batch_size, self.shuffle):
+        for rows in epoch_batches(self.n, self.batch_size, self.shuffle, self.data.generator):
             if isinstance(x, np.ndarray) and isinstance(rows, torch.Tensor):
                 rows = rows.numpy()
             yield x[rows], y[rows]
@@ -373,8 +400,16 @@ class Monitor:
             improvement = (previous - loss) / previous if previous > 0 else 0.0
             if improvement < self.tol:
                 self._request_stop("tol")
-        if self.callback is not None and self.callback(epoch, loss) is False:
+        if self.callback is not None and _says_stop(self._call_back(epoch, loss)):
             self._request_stop("callback")
+
+    def _call_back(self, epoch: int, loss: float) -> object:
+        try:
+            return self.callback(epoch, loss)
+        except StopIteration as exc:
+            # raised through epochs() (a generator) it would turn into "RuntimeError:
+            # generator raised StopIteration" (PEP 479): carried out, lr_fit raises it as is
+            raise CallbackStopIteration(exc) from None
 
     def _request_stop(self, reason: str) -> None:
         if self._stop:

@@ -9,20 +9,21 @@ NaN of an aliased coefficient, are ``null``. See docs/fit-format.md.
 
 from __future__ import annotations
 
-import json
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from . import fitfile
 from .errors import RankDeficiencyWarning
+from .fitfile import FORMAT, FORMAT_VERSION
 from .inputs import prepare_new_x
 from .reference import row_chunks
 
-FORMAT = "lrtiers-fit"
-FORMAT_VERSION = 2
+__all__ = ["FORMAT", "FORMAT_VERSION", "LRFit", "load_fit"]
 
 
 @dataclass
@@ -59,10 +60,11 @@ class LRFit:
     device: str
     elapsed: float  # seconds spent training
     extra: dict[str, Any] = field(default_factory=dict)
+    formula: dict[str, Any] | None = None  # the R formula interface's, kept verbatim
 
     # -- using the fit --------------------------------------------------------------------
 
-    def predict(self, x) -> np.ndarray:
+    def predict(self, x: Any) -> np.ndarray:
         """Predictions for new x: (n,) when y was a vector, else (n, q). Aliased columns
         contribute nothing (as in lm()), with a RankDeficiencyWarning."""
         new_x = prepare_new_x(x, self.feature_names)
@@ -96,7 +98,7 @@ class LRFit:
         """Final loss minus the closed-form least-squares loss (>= 0 up to round-off)."""
         return self.loss - self.optimum["loss"]
 
-    def history_frame(self):
+    def history_frame(self) -> Any:
         """The history as a pandas DataFrame."""
         import pandas as pd
 
@@ -127,18 +129,16 @@ class LRFit:
         out: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
         for name in self.__dataclass_fields__:
             out[name] = _plain(getattr(self, name))
+        if out["formula"] is None:
+            del out["formula"]  # optional: only R's formula fits have one
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LRFit:
-        if data.get("format") != FORMAT:
-            raise ValueError(f"not an lrtiers fit: format is {data.get('format')!r}")
-        if int(data.get("format_version", 0)) > FORMAT_VERSION:
-            raise ValueError(
-                f"fit format version {data['format_version']} is newer than this lrtiers "
-                f"reads ({FORMAT_VERSION}); upgrade lrtiers"
-            )
-        data = _upgrade(data)
+        """A fit from its plain form, checked whole against the format (fitfile.SCHEMA):
+        a ValueError names the field that fails."""
+        fitfile.check_version(data)
+        data = fitfile.check_document(_upgrade(data))
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         q = len(fields["target_names"])
         fields["weight"] = _floats(fields["weight"]).reshape(q, -1)
@@ -154,20 +154,19 @@ class LRFit:
             fields[key] = math.inf if fields[key] is None else fields[key]
         return cls(**fields)
 
-    def save(self, path) -> None:
-        """Write the fit as JSON (see the module docstring for the format)."""
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(self.to_dict(), fh, indent=1, allow_nan=False)
-            fh.write("\n")
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fit as JSON (see the module docstring for the format), checked against
+        the format first and atomically: the file is complete or as it was before."""
+        fitfile.write(path, self.to_dict())
 
 
-def load_fit(path) -> LRFit:
-    """Read a fit written by LRFit.save() or by the R package's lr_save()."""
-    with open(path, encoding="utf-8") as fh:
-        return LRFit.from_dict(json.load(fh))
+def load_fit(path: str | os.PathLike[str]) -> LRFit:
+    """Read a fit written by LRFit.save() or by the R package's lr_save(), checked whole
+    against the format: a ValueError names the file and the field that fails."""
+    return fitfile.read(path, LRFit.from_dict)
 
 
-def _floats(values) -> np.ndarray:
+def _floats(values: Any) -> np.ndarray:
     """JSON numbers (null for NaN: an aliased coefficient, or no bound) as float64."""
     return np.array(values, dtype=np.float64)
 

@@ -92,7 +92,10 @@ def whole(value: Any, name: str, minimum: int, maximum: int | None = None) -> in
 def real(value: Any, name: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number; got {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # a whole number beyond float64
+        raise ValueError(f"{name} must be finite; got a number too large for float64") from None
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite; got {value}")
     return value
@@ -152,7 +155,15 @@ def _seed(value: Any, name: str) -> int:
 
 def _threads(value: Any, name: str) -> int:
     # more threads than CPUs only oversubscribes: bound it by what the machine has
-    return default_threads() if value is None else whole(value, name, 1, max_threads())
+    if value is None:
+        return default_threads()
+    value = whole(value, name, 1)
+    if value > max_threads():
+        raise ValueError(
+            f"{name} must be at most {max_threads()}, the CPUs of this machine "
+            f"(None: the {default_threads()} this process may use); got {value}"
+        )
+    return value
 
 
 def _init(value: Any, name: str) -> str | dict:
@@ -175,7 +186,16 @@ def _init(value: Any, name: str) -> str | dict:
 
 
 def _dtype(value: Any, name: str) -> str:
-    value = str(getattr(value, "name", value)).replace("torch.", "")
+    """'float64' / 'float32', also as NumPy dtypes and types (np.float32, np.dtype('f8'),
+    float) and torch dtypes (torch.float32)."""
+    if type(value).__module__ == "torch":
+        value = str(value)
+    elif isinstance(value, (type, np.dtype)):
+        try:
+            value = np.dtype(value).name
+        except TypeError:
+            value = getattr(value, "__name__", repr(value))
+    value = str(value).replace("torch.", "")
     value = {"double": "float64", "float": "float32"}.get(value, value)
     return choice(DTYPES)(value, name)
 
@@ -495,4 +515,6 @@ def max_threads() -> int:
 
 def new_seed() -> int:
     """A fresh seed from the OS, leaving every global RNG as it is."""
-    return int(np.random.SeedSequence().entropy % MAX_SEED)
+    entropy = np.random.SeedSequence().entropy  # an int when drawn from the OS
+    assert isinstance(entropy, int)
+    return entropy % MAX_SEED

@@ -15,14 +15,29 @@ def test_crop_yields_at_lr_1e3_diverge(crop, tier):
         with pytest.raises(lrtiers.DivergenceError) as info:
             lrtiers.lr_fit(x, y, tier=tier, lr=1e-3, epochs=1000, seed=0, **TUTORIAL)
     err = info.value
-    assert isinstance(err, FloatingPointError)
+    start = lrtiers.lr_fit(x, y, epochs=0, seed=0, **TUTORIAL)
+    # the loss at the reported epoch has exploded (or is not a number); the epoch before
+    # had not: the error comes at the first epoch past the limit
+    assert not np.isfinite(err.loss) or err.loss > 1e8 * start.initial_loss
     assert 1 <= err.epoch <= 1000
+    seen = []
+    with pytest.warns(lrtiers.StepSizeWarning), pytest.raises(lrtiers.DivergenceError):
+        lrtiers.lr_fit(
+            x,
+            y,
+            tier=tier,
+            lr=1e-3,
+            epochs=1000,
+            seed=0,
+            callback=lambda e, v: seen.append(v),
+            **TUTORIAL,
+        )
+    assert len(seen) == err.epoch - 1 and all(v <= 1e8 * start.initial_loss for v in seen)
     message = str(err)
     assert f"at epoch {err.epoch}" in message
     # the cause is the step: lr='auto', a smaller lr, or orthonormalised columns
     assert "lr='auto'" in message and "smaller lr" in message
     assert "precondition='orthogonal'" in message
-    start = lrtiers.lr_fit(x, y, epochs=0, seed=0, **TUTORIAL)
     assert err.lr_max == pytest.approx(2 / (1 / start.lr))
 
 

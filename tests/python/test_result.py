@@ -65,16 +65,35 @@ def test_save_and_load_keep_every_bit(fit, tmp_path):
     json.loads(text)
 
 
-def test_floats_round_trip_through_json_exactly(tmp_path):
+def test_extreme_floats_keep_their_bits_through_save_and_load(fit, tmp_path):
+    """LRFit.save and load_fit (not just the json module): subnormals, the largest double,
+    neighbours of 1 and -0.0 in the coefficients and the history come back bit for bit."""
     rng = np.random.default_rng(0)
+    extreme = fit.to_dict()
     values = np.concatenate(
         [
             rng.standard_normal(500) * 10.0 ** rng.integers(-300, 300, 500),
-            [np.nextafter(1.0, 2.0), 5e-324, 1.7976931348623157e308],
+            [np.nextafter(1.0, 2.0), 5e-324, 1.7976931348623157e308, -0.0],
         ]
     )
-    back = np.array(json.loads(json.dumps(values.tolist())))
-    assert_same_bits(back, values)
+    n = len(values)
+    extreme["history"] = {
+        "epoch": list(range(1, n + 1)),
+        "loss": np.abs(values).tolist(),
+        "grad_norm": np.abs(values[::-1]).tolist(),
+        "val_loss": np.abs(values).tolist(),
+    }
+    extreme["epochs_run"] = n
+    weight = np.vstack([values[:3], values[-3:]])  # 5e-324, 1.79e308, -0.0 in row 2
+    extreme["weight"] = weight.tolist()
+    original = lrtiers.LRFit.from_dict(extreme)
+    path = tmp_path / "extreme.json"
+    original.save(path)
+    back = lrtiers.load_fit(path)
+    assert_same_bits(back.weight, weight)
+    assert_same_bits(back.history["loss"], np.abs(values))
+    assert_same_bits(back.history["grad_norm"], np.abs(values[::-1]))
+    assert math.copysign(1.0, back.weight[1, 2]) == -1.0
 
 
 def test_from_dict_predicts_without_the_original(fit, crop):

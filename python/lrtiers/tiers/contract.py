@@ -55,6 +55,9 @@ class TrainingData:
     y_numpy: np.ndarray | None
     x_val: torch.Tensor | None = None
     y_val: torch.Tensor | None = None
+    #: the fit's own random stream (seeded as torch.manual_seed(seed) seeds the global one):
+    #: mini-batch order is drawn from it, never from torch's global generator
+    generator: torch.Generator | None = None
 
 
 class TierMonitor(Protocol):

@@ -25,16 +25,19 @@ from ._linear import build_model, final_parameters
 from .contract import Parameters
 
 
-def batched_loader(dataset: TensorDataset, batch_size: int, shuffle: bool) -> DataLoader:
-    """DataLoader(dataset, batch_size, shuffle) that indexes whole batches at once.
+def batched_loader(
+    dataset: TensorDataset, batch_size: int, shuffle: bool, generator=None
+) -> DataLoader:
+    """DataLoader(dataset, batch_size, shuffle, generator) that indexes whole batches at once.
 
     With batch_size=None and a sampler of index batches, DataLoader hands each batch of
     indices to TensorDataset.__getitem__, which indexes every tensor with it in one go.
-    BatchIndexSampler draws the same seeds from torch's global generator as the samplers
-    DataLoader(dataset, batch_size, shuffle) builds, so the batches are the same.
+    BatchIndexSampler draws the same seeds from the generator (torch's global one when None)
+    as the samplers DataLoader(dataset, batch_size, shuffle, generator) builds, so the
+    batches are the same.
     """
-    sampler = BatchIndexSampler(len(dataset), batch_size, shuffle)
-    return DataLoader(dataset, batch_size=None, sampler=sampler)
+    sampler = BatchIndexSampler(len(dataset), batch_size, shuffle, generator)
+    return DataLoader(dataset, batch_size=None, sampler=sampler, generator=generator)
 
 
 def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Parameters:
@@ -45,7 +48,9 @@ def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Paramet
 
     # Define dataset and data loader
     train_ds = TensorDataset(inputs, targets)
-    train_dl = batched_loader(train_ds, batch_size, shuffle=settings.shuffle and not full_batch)
+    train_dl = batched_loader(
+        train_ds, batch_size, settings.shuffle and not full_batch, generator=data.generator
+    )
     # Define model, loss function and optimizer
     model = build_model(start, settings.intercept, inputs.device)
     loss_fn = F.mse_loss
