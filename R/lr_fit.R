@@ -109,8 +109,8 @@ lr_fit.default <- function(x, ...) {
 
 #' @rdname lr_fit
 #' @export
-lr_fit.formula <- function(formula, data, ..., subset, na.action, progress = interactive(),
-                           callback = NULL) {
+lr_fit.formula <- function(formula, data, ..., weights, offset, subset, na.action,
+                           progress = interactive(), callback = NULL) {
   call <- match.call()
   call[[1L]] <- as.name("lr_fit")
   user_call <- fit_call(sys.call())
@@ -137,19 +137,28 @@ lr_fit.formula <- function(formula, data, ..., subset, na.action, progress = int
   }
   result <- fit_bridge(
     mold$x, mold$y, settings, mold$feature_names, mold$target_names,
+    weights = mold$weights, offset = mold$offset,
     progress = progress, callback = callback, call = user_call
   )
+  rows <- result$rows
   new_lr_fit(
     result$core,
-    fitted = result$fitted, y = mold$y, call = call, interface = "formula",
+    fitted = result$fitted, y = subset_rows(mold$y, rows), call = call, interface = "formula",
     terms = mold$terms, xlevels = mold$xlevels, contrasts = mold$contrasts,
-    model = mold$model, na.action = mold$na.action
+    model = mold$model[rows, , drop = FALSE], na.action = mold$na.action,
+    weights = mold$weights[rows], offset = mold$offset[rows], rows = result$all_rows,
+    offset_call = call$offset
   )
 }
 
+#' Rows of a vector or matrix
+#' @noRd
+subset_rows <- function(v, rows) if (is.matrix(v)) v[rows, , drop = FALSE] else v[rows]
+
 #' @rdname lr_fit
 #' @export
-lr_fit.data.frame <- function(x, y, ..., progress = interactive(), callback = NULL) {
+lr_fit.data.frame <- function(x, y, ..., weights = NULL, progress = interactive(),
+                              callback = NULL) {
   xy_fit(environment(), fit_call(match.call()), fit_call(sys.call()), ...names(), ...length())
 }
 
@@ -172,12 +181,15 @@ fit_call <- function(call) {
   call
 }
 
-known_args <- function() c(SETTING_NAMES, "subset", "na.action", "progress", "callback")
+known_args <- function() {
+  c(SETTING_NAMES, "weights", "offset", "subset", "na.action", "progress", "callback")
+}
 
 #' The x/y methods share one body (their formals are the same)
 #' @noRd
 xy_fit <- function(env, call, user_call, dots_names, n_dots) {
-  check_dots_empty(dots_names, n_dots, setdiff(known_args(), c("subset", "na.action")), user_call)
+  check_dots_empty(dots_names, n_dots, setdiff(known_args(), c("subset", "na.action", "offset")),
+    user_call)
   if (eval(quote(missing(y)), env)) {
     abort(
       "`y` is missing: lr_fit(x, y) needs the response, or use lr_fit(formula, data).",
@@ -190,16 +202,19 @@ xy_fit <- function(env, call, user_call, dots_names, n_dots) {
   x <- as_feature_matrix(get("x", envir = env), "x", user_call)
   y <- as_response(get("y", envir = env), "y", user_call)
   check_rows(x, y, "x", "y", user_call)
+  weights <- check_weights(get("weights", envir = env), NROW(y), user_call)
   if (!is.null(settings$validation)) {
     settings$validation <- validation_xy(settings$validation, user_call)
   }
   target_names <- if (is.matrix(y)) colnames(y) else "y"
   result <- fit_bridge(
-    x, y, settings, colnames(x), target_names,
+    x, y, settings, colnames(x), target_names, weights = weights,
     progress = progress, callback = get("callback", envir = env), call = user_call
   )
+  rows <- result$rows
   new_lr_fit(result$core,
-    fitted = result$fitted, y = y, x = x, call = call, interface = "xy"
+    fitted = result$fitted, y = subset_rows(y, rows), x = x[rows, , drop = FALSE], call = call,
+    interface = "xy", weights = weights[rows], rows = result$all_rows
   )
 }
 
@@ -218,7 +233,9 @@ mold_formula <- function(formula, data, call, env, intercept, user_call) {
       class = "lrtiers_argument_error"
     )
   }
-  mf_call <- call[c(1L, match(c("formula", "data", "subset", "na.action"), names(call), 0L))]
+  mf_call <- call[c(1L, match(
+    c("formula", "data", "subset", "weights", "na.action", "offset"), names(call), 0L
+  ))]
   mf_call$drop.unused.levels <- TRUE
   mf_call[[1L]] <- quote(stats::model.frame)
   model <- tryCatch(eval(mf_call, env), error = function(e) {
@@ -267,6 +284,15 @@ mold_formula <- function(formula, data, call, env, intercept, user_call) {
   }
   y <- as_response(y, "the response", user_call)
   if (!is.matrix(y)) names(y) <- NULL
+  weights <- check_weights(stats::model.weights(model), NROW(y), user_call)
+  offset <- stats::model.offset(model)
+  if (!is.null(offset)) {
+    offset <- as.vector(offset)
+    if (length(offset) != NROW(y) || anyNA(offset)) {
+      abort(sprintf("`offset` must be %d numbers without NA, one per row; got %d.", NROW(y),
+        length(offset)), user_call, class = "lrtiers_argument_error")
+    }
+  }
   x <- intercept_free_model_matrix(terms, model)
   contrasts <- attr(x, "contrasts")
   if (ncol(x) == 0L) {
@@ -292,7 +318,7 @@ mold_formula <- function(formula, data, call, env, intercept, user_call) {
     x = x, y = y, terms = terms, model = model, intercept = intercept,
     xlevels = stats::.getXlevels(terms, model), contrasts = contrasts,
     na.action = attr(model, "na.action"), feature_names = colnames(x),
-    target_names = target_names
+    target_names = target_names, weights = weights, offset = offset
   )
 }
 
@@ -311,7 +337,10 @@ intercept_free_model_matrix <- function(terms, model, contrasts = NULL) {
     return(stats::model.matrix(terms, model))
   }
   x <- stats::model.matrix(terms, model, contrasts.arg = contrasts)
-  x[, colnames(x) != "(Intercept)", drop = FALSE]
+  used <- attr(x, "contrasts")
+  x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
+  attr(x, "contrasts") <- used # kept: predict() must code factors as the fit did
+  x
 }
 
 #' Model matrix for new data from a formula fit's terms (predict, validation)
@@ -461,6 +490,38 @@ check_missing <- function(x, arg, call) {
   )
 }
 
+#' `weights`: NULL, or n positive finite numbers (as lm(), but without zero weights)
+#' @noRd
+check_weights <- function(weights, n, call) {
+  if (is.null(weights)) {
+    return(NULL)
+  }
+  if (!is.numeric(weights) || !is.null(dim(weights)) && length(dim(weights)) > 1L &&
+    ncol(weights) != 1L) {
+    abort(sprintf("`weights` must be a numeric vector; got %s.", describe_type(weights)), call,
+      class = "lrtiers_type_error")
+  }
+  weights <- as.double(weights)
+  if (length(weights) != n) {
+    abort(sprintf("`weights` must have one value per row (%d); got %d.", n, length(weights)),
+      call, class = "lrtiers_argument_error")
+  }
+  bad <- which(!is.finite(weights) | weights <= 0)
+  if (length(bad)) {
+    abort(
+      c(
+        sprintf("`weights` must be positive and finite; %d %s not (row%s %s%s).", length(bad),
+          if (length(bad) == 1L) "is" else "are", if (length(bad) == 1L) "" else "s",
+          paste(utils::head(bad, 5), collapse = ", "), if (length(bad) > 5) ", ..." else ""),
+        "Rows of weight 0 do not take part in lm()'s fit either: drop them with `subset`."
+      ),
+      call,
+      class = "lrtiers_value_error"
+    )
+  }
+  weights
+}
+
 check_rows <- function(x, y, x_arg, y_arg, call) {
   if (NROW(x) != NROW(y)) {
     abort(sprintf(
@@ -474,8 +535,8 @@ check_rows <- function(x, y, x_arg, y_arg, call) {
 
 #' The one call into the core: fit, then bring back plain data
 #' @noRd
-fit_bridge <- function(x, y, settings, feature_names, target_names, progress, callback,
-                       call) {
+fit_bridge <- function(x, y, settings, feature_names, target_names, weights = NULL,
+                       offset = NULL, progress, callback, call) {
   if (!is.null(callback) && !is.function(callback)) {
     abort(sprintf("`callback` must be NULL or a function(epoch, loss); got %s.", describe(callback)),
       call,
@@ -487,10 +548,13 @@ fit_bridge <- function(x, y, settings, feature_names, target_names, progress, ca
   epochs <- settings$epochs %||% lr_defaults()$defaults$epochs
   monitor <- new_monitor(epochs, progress, callback)
   on.exit(monitor$close(), add = TRUE)
+  # an offset is known: train on y - offset (as lm()), add it back to the fitted values
+  y_train <- if (is.null(offset)) y else y - offset
   args <- c(
-    list(x, y), settings,
+    list(x, y_train), settings,
     list(feature_names = as.list(feature_names), target_names = as.list(target_names))
   )
+  if (!is.null(weights)) args$weights <- weights
   if (monitor$active) args$callback <- reticulate::r_to_py(monitor$callback, convert = TRUE)
   pyfit <- withCallingHandlers(
     with_core_conditions(
@@ -504,12 +568,21 @@ fit_bridge <- function(x, y, settings, feature_names, target_names, progress, ca
   )
   monitor$close()
   monitor$rethrow(call)
+  core <- jsonlite::parse_json(py_json(pyfit$to_dict()), simplifyVector = FALSE)
+  # a validation fraction: fitted values and residuals of the training rows only (nobs())
+  rows <- seq_len(NROW(y))
+  if (is.numeric(settings$validation)) {
+    split <- module$fit$split_rows(NROW(y), settings$validation, core$settings$seed)
+    rows <- as.integer(reticulate::py_to_r(split[[0L]])) + 1L
+  }
+  x_rows <- if (length(rows) == NROW(y)) x else x[rows, , drop = FALSE]
   # fitted values, as lm() has them: no rank-deficiency warning for those
-  fitted <- with_core_conditions(pyfit$predict(x), call = call, muffle = "RankDeficiencyWarning")
-  list(
-    core = jsonlite::parse_json(py_json(pyfit$to_dict()), simplifyVector = FALSE),
-    fitted = as_r_prediction(fitted, target_names, rownames(x))
-  )
+  fitted <- with_core_conditions(pyfit$predict(x_rows), call = call,
+    muffle = "RankDeficiencyWarning")
+  fitted <- as_r_prediction(fitted, target_names, rownames(x_rows))
+  if (!is.null(offset)) fitted <- fitted + offset[rows]
+  list(core = core, fitted = fitted, rows = rows,
+    all_rows = if (length(rows) == NROW(y)) NULL else rows)
 }
 
 #' A core prediction (NumPy array) as a vector, or a matrix with one column per output
@@ -602,7 +675,8 @@ new_monitor <- function(epochs, progress, callback) {
 #' @noRd
 new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
                        interface = c("formula", "xy", "file"), terms = NULL,
-                       xlevels = NULL, contrasts = NULL, model = NULL, na.action = NULL) {
+                       xlevels = NULL, contrasts = NULL, model = NULL, na.action = NULL,
+                       weights = NULL, offset = NULL, rows = NULL, offset_call = NULL) {
   interface <- match.arg(interface)
   stopifnot(identical(core$format, FIT_FORMAT))
   features <- unlist(core$feature_names)
@@ -633,6 +707,7 @@ new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
   )
   verdict <- core$verdict %||% list(converged = isTRUE(core$converged))
   residuals <- if (!is.null(fitted) && !is.null(y)) y - fitted
+  core$history <- NULL # kept once, as the history data frame (lr_save() puts it back)
   fit <- list(
     coefficients = coefficients,
     residuals = residuals,
@@ -674,9 +749,22 @@ new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
     x = x,
     y = y,
     na.action = na.action,
+    weights = weights,
+    offset = offset,
+    training_rows = rows,
+    offset_call = offset_call,
+    weighted = isTRUE(core$weighted),
+    key = new_fit_key(),
     core = core
   )
   structure(fit, class = "lr_fit")
+}
+
+#' A key for the cache of Python predictors (no draws from R's random numbers)
+#' @noRd
+new_fit_key <- function() {
+  .state$fits <- (.state$fits %||% 0) + 1
+  sprintf("%d:%.0f:%s", Sys.getpid(), .state$fits, format(Sys.time(), "%Y%m%d%H%M%OS6"))
 }
 
 #' JSON numbers as a double vector: null (NaN, e.g. an aliased coefficient) is NA
