@@ -34,7 +34,8 @@ lr_save <- function(fit, path) {
   check_lr_fit(fit)
   check_string(path, "path")
   record <- fit$core
-  record$history <- history_record(fit$history)
+  record <- append(record, list(history = history_record(fit$history)),
+    after = match("loss", names(record))) # where Python writes it
   if (identical(fit$interface, "formula") || !is.null(fit$terms)) {
     record$formula <- formula_section(fit)
   }

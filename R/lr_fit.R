@@ -52,6 +52,16 @@
 #' @param ... Not used: any argument that lands here (a misspelt setting, an
 #'   unnamed setting) is an error.
 #' @eval setting_param_docs()
+#' @param weights `NULL` or positive weights, one per row: weighted least
+#'   squares, as `lm(weights = )` (evaluated in `data` for the formula method).
+#'   Every tier then minimises `sum(w * r^2) / n` (divided by the number of
+#'   rows, not by `sum(w)`); `deviance()`, `sigma()`, the history and the
+#'   losses are the weighted ones. Rows of weight 0 are not accepted: drop them
+#'   with `subset`. Not with `validation`.
+#' @param offset As in [stats::lm()]: a known part of the response (evaluated
+#'   in `data`), like `offset()` terms in the formula. The fit trains on the
+#'   response minus the offset; `fitted()` and `predict()` add it back
+#'   (`predict()` evaluates it in `newdata`).
 #' @param subset,na.action As in [stats::lm()]: rows to use, and what to do
 #'   with missing values (default `getOption("na.action")`).
 #' @param progress Show a progress bar (with the loss) while fitting; by

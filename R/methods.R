@@ -179,16 +179,19 @@ print.summary.lr_fit <- function(x, digits = max(3L, getOption("digits") - 3L),
       format(signif(x$sigma[[i]], digits)), x$df[[2L]]
     ))
     if (!is.na(x$r.squared[[i]])) {
-      cat("Multiple R-squared: ", formatC(x$r.squared[[i]], digits = digits))
-      cat(",\tAdjusted R-squared: ", formatC(x$adj.r.squared[[i]], digits = digits))
+      # summary.lm()'s own cat() calls, spaces included
       f <- x$fstatistic[[i]]
+      cat("Multiple R-squared: ", formatC(x$r.squared[[i]], digits = digits))
       if (!is.null(f) && !anyNA(f)) {
         cat(
+          ",\tAdjusted R-squared: ", formatC(x$adj.r.squared[[i]], digits = digits),
           "\nF-statistic:", formatC(f[["value"]], digits = digits), "on", f[["numdf"]], "and",
           f[["dendf"]], "DF,  p-value:",
           format.pval(stats::pf(f[["value"]], f[["numdf"]], f[["dendf"]], lower.tail = FALSE),
             digits = digits)
         )
+      } else {
+        cat(",\tAdjusted R-squared: ", formatC(x$adj.r.squared[[i]], digits = digits))
       }
       cat("\n")
     }
@@ -482,15 +485,18 @@ predict.lr_fit <- function(object, newdata = NULL, se.fit = FALSE,
   df <- object$df.residual
   scale <- lr_sigma(object)
   if (interval != "none") {
-    if (interval == "prediction" && !is.null(object$weights) && !is.null(newdata)) {
-      warning("assuming constant prediction variance even though the fit is weighted",
-        call. = FALSE)
+    if (interval == "prediction" && !is.null(object$weights)) {
+      warning(if (is.null(newdata)) {
+        "assuming prediction variance inversely proportional to the weights used for fitting"
+      } else {
+        "assuming constant prediction variance even though the fit is weighted"
+      }, call. = FALSE)
     }
     if (interval == "prediction" && is.null(newdata)) {
       warning("predictions on current data refer to _future_ responses", call. = FALSE)
     }
     width <- stats::qt((1 - level) / 2, df, lower.tail = FALSE) *
-      if (interval == "confidence") se else sqrt(se^2 + scale^2)
+      if (interval == "confidence") se else sqrt(se^2 + scale^2 / prediction_weights(object, newdata))
     fit <- cbind(fit = fit, lwr = fit - width, upr = fit + width)
   }
   if (is.null(newdata)) {
@@ -501,6 +507,12 @@ predict.lr_fit <- function(object, newdata = NULL, se.fit = FALSE,
     return(fit)
   }
   list(fit = fit, se.fit = se, df = df, residual.scale = scale)
+}
+
+#' predict.lm()'s default: the fit's weights for its own rows, 1 for new data
+#' @noRd
+prediction_weights <- function(object, newdata) {
+  if (is.null(newdata)) object$weights %||% 1 else 1
 }
 
 #' The core's predictions for a complete double matrix of features

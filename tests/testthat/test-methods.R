@@ -11,8 +11,8 @@ test_that("print shows the tier, call, coefficients and loss against the optimum
   out <- capture.output(print(fit))
   expect_match(out[1], "lrtiers fit: tier \"numpy\", optimizer \"sgd\" (lr = ", fixed = TRUE)
   expect_match(out[1], sprintf(
-    "precondition \"orthogonal\", %d epochs (stopped: converged), full batch",
-    fit$epochs_run
+    "precondition \"orthogonal\", %d epoch%s (stopped: converged), full batch",
+    fit$epochs_run, if (fit$epochs_run == 1L) "" else "s"
   ), fixed = TRUE)
   expect_true(any(grepl("lr_fit(formula = mpg ~ wt + hp", out, fixed = TRUE)))
   expect_true(any(grepl("(Intercept)", out, fixed = TRUE)))
@@ -41,8 +41,8 @@ test_that("summary: OLS inference at the estimate equals lm() at convergence", {
   out <- capture.output(print(s))
   expect_true(any(grepl("Std. Error", out)))
   expect_true(any(grepl("Least squares (lm()): loss", out, fixed = TRUE)))
-  expect_true(any(grepl(sprintf("after %d epochs (stop: converged)", fit$epochs_run), out,
-    fixed = TRUE)))
+  expect_true(any(grepl(sprintf("after %d epoch%s (stop: converged)", fit$epochs_run,
+    if (fit$epochs_run == 1L) "" else "s"), out, fixed = TRUE)))
   expect_true(any(grepl("trained on orthonormalised columns", out, fixed = TRUE)))
   expect_true(any(grepl("^Converged", out)))
   expect_false(any(grepl("NOT least squares", out, fixed = TRUE)))
@@ -115,7 +115,7 @@ test_that("predict, fitted and residuals", {
   expect_true(is.na(p[[3]]))
   expect_named(predict(fit, newdata = mtcars[1:3, ]), rownames(mtcars)[1:3])
   expect_error(predict(fit, newdata = data.frame(wt = 1)), "model matrix",
-    class = "lrtiers_argument_error")
+    class = "lrtiers_data_error")
   # factor levels come from the stored xlevels
   ff <- lr_fit(mpg ~ factor(cyl) + wt, data = mtcars, tier = "numpy", seed = 1)
   rf <- lm(mpg ~ factor(cyl) + wt, data = mtcars)
