@@ -413,10 +413,11 @@ install_lrtiers <- function(envname = DEFAULT_ENVNAME, python = NULL, core = NUL
                             dry_run = FALSE) {
   check_string(envname, "envname")
   check_flag(dry_run, "dry_run")
+  # expanded here: the commands quote the path, and a quoted "~" is a folder named "~"
   path <- if (grepl("/", envname, fixed = TRUE)) {
-    normalizePath(envname, mustWork = FALSE)
+    normalizePath(path.expand(envname), mustWork = FALSE)
   } else {
-    file.path(reticulate::virtualenv_root(), envname)
+    file.path(path.expand(reticulate::virtualenv_root()), envname)
   }
   if (is.null(python)) {
     python <- tryCatch(reticulate::virtualenv_starter("3.10"), error = function(e) NULL)
