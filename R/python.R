@@ -74,6 +74,14 @@ lr_core <- function() {
   if (!is.null(.state$core)) {
     return(.state$core)
   }
+  # Starting Python and importing torch take seconds, exactly when an impatient user
+  # presses Esc: an interrupt inside torch's import leaves a half-imported torch in
+  # sys.modules (every later fit then fails, and R crashes at exit). So the start-up runs
+  # with interrupts held back; one that arrived is delivered as soon as it is over.
+  suspendInterrupts(start_core())
+}
+
+start_core <- function() {
   python_prepare()
   module <- tryCatch(
     {
