@@ -274,6 +274,21 @@ mold_formula <- function(formula, data, call, env, intercept, user_call) {
       class = "lrtiers_formula_error"
     )
   })
+  if (!nrow(model)) {
+    dropped <- length(attr(model, "na.action"))
+    abort(
+      if (dropped) {
+        sprintf(
+          "no rows are left: all %d rows of `data` have a missing value (NA) in the formula's variables.",
+          dropped
+        )
+      } else {
+        "`data` has no rows."
+      },
+      user_call,
+      class = "lrtiers_na_error"
+    )
+  }
   terms <- attr(model, "terms")
   formula_intercept <- attr(terms, "intercept") == 1L
   if (is.null(intercept)) {
@@ -282,7 +297,7 @@ mold_formula <- function(formula, data, call, env, intercept, user_call) {
     abort(
       "`intercept = TRUE` conflicts with the formula, which removes the intercept (- 1 or + 0).",
       user_call,
-      class = "lrtiers_argument_error"
+      class = "lrtiers_value_error"
     )
   }
   attr(terms, "intercept") <- as.integer(intercept)
@@ -300,7 +315,7 @@ mold_formula <- function(formula, data, call, env, intercept, user_call) {
     offset <- as.vector(offset)
     if (length(offset) != NROW(y) || anyNA(offset)) {
       abort(sprintf("`offset` must be %d numbers without NA, one per row; got %d.", NROW(y),
-        length(offset)), user_call, class = "lrtiers_argument_error")
+        length(offset)), user_call, class = "lrtiers_value_error")
     }
   }
   x <- intercept_free_model_matrix(terms, model)
@@ -318,6 +333,7 @@ mold_formula <- function(formula, data, call, env, intercept, user_call) {
   attr(x, "assign") <- NULL
   attr(x, "contrasts") <- NULL
   x <- as_double(x)
+  check_finite(x, "data", user_call)
   response_name <- deparse1(formula[[2L]])
   target_names <- if (is.matrix(y)) colnames(y) else response_name
   if (is.matrix(y) && is.null(target_names)) {
@@ -483,7 +499,7 @@ describe_type <- function(x) {
 
 check_missing <- function(x, arg, call) {
   if (!anyNA(x)) {
-    return(invisible())
+    return(check_finite(x, arg, call))
   }
   rows <- if (is.matrix(x)) which(!stats::complete.cases(x)) else which(is.na(x))
   shown <- paste(utils::head(rows, 5), collapse = ", ")
@@ -514,7 +530,7 @@ check_weights <- function(weights, n, call) {
   weights <- as.double(weights)
   if (length(weights) != n) {
     abort(sprintf("`weights` must have one value per row (%d); got %d.", n, length(weights)),
-      call, class = "lrtiers_argument_error")
+      call, class = "lrtiers_value_error")
   }
   bad <- which(!is.finite(weights) | weights <= 0)
   if (length(bad)) {
@@ -532,12 +548,35 @@ check_weights <- function(weights, n, call) {
   weights
 }
 
+check_finite <- function(x, arg, call) {
+  finite <- is.finite(x)
+  if (all(finite)) {
+    return(invisible())
+  }
+  rows <- if (is.matrix(x)) which(rowSums(!finite) > 0) else which(!finite)
+  n <- length(rows)
+  shown <- utils::head(rows, 5)
+  if (is.matrix(x) && !is.null(rownames(x)) && arg == "data") shown <- rownames(x)[shown]
+  abort(
+    c(
+      sprintf(
+        "`%s` has infinite values (Inf) in %d of %d rows (row%s %s%s).", arg, n,
+        NROW(x), if (n == 1L) "" else "s", paste(shown, collapse = ", "),
+        if (n > 5) ", ..." else ""
+      ),
+      "Remove those rows or replace the values first."
+    ),
+    call,
+    class = "lrtiers_na_error"
+  )
+}
+
 check_rows <- function(x, y, x_arg, y_arg, call) {
   if (NROW(x) != NROW(y)) {
     abort(sprintf(
       "`%s` and `%s` must have the same number of rows; got %d and %d.",
       x_arg, y_arg, NROW(x), NROW(y)
-    ), call, class = "lrtiers_argument_error")
+    ), call, class = "lrtiers_data_error")
   }
 }
 
@@ -560,6 +599,9 @@ fit_bridge <- function(x, y, settings, feature_names, target_names, weights = NU
   on.exit(monitor$close(), add = TRUE)
   # an offset is known: train on y - offset (as lm()), add it back to the fitted values
   y_train <- if (is.null(offset)) y else y - offset
+  # a length-1 vector would reach Python as a scalar: a one-row fit sends a 1-d array
+  if (!is.matrix(y_train) && length(y_train) == 1L) y_train <- array(y_train, 1L)
+  if (length(weights) == 1L) weights <- array(weights, 1L)
   args <- c(
     list(x, y_train), settings,
     list(feature_names = as.list(feature_names), target_names = as.list(target_names))

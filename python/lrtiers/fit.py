@@ -320,7 +320,9 @@ def _initial_parameters(
     the same state for shuffling whatever init says; then apply init (given on the
     original scale, so mapped to training coordinates)."""
     dtype = getattr(torch, settings.dtype)
-    linear = torch.nn.Linear(p_train, q, bias=settings.intercept, dtype=dtype)
+    with warnings.catch_warnings():  # every column aliased (one row): nothing to draw
+        warnings.filterwarnings("ignore", "Initializing zero-element tensors is a no-op")
+        linear = torch.nn.Linear(p_train, q, bias=settings.intercept, dtype=dtype)
     weight = linear.weight.detach().numpy().copy()
     bias = (
         linear.bias.detach().numpy().copy()

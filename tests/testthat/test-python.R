@@ -129,8 +129,11 @@ test_that("lr_doctor() reports the Python in use and versions", {
   expect_equal(unname(doc$versions[["reticulate"]]), as.character(packageVersion("reticulate")))
   expect_length(doc$missing, 0L)
   out <- capture.output(print(doc))
-  expect_true(any(grepl("torch", out)))
-  expect_true(any(grepl("Ready", out)))
+  # the versions found, not only the labels (which are always printed)
+  expect_true(any(grepl(sprintf("^  torch +%s$", doc$versions[["torch"]]), out)))
+  expect_true(any(grepl(sprintf("^  NumPy +%s$", doc$versions[["numpy"]]), out)))
+  expect_false(any(grepl("MISSING", out)))
+  expect_identical(utils::tail(out, 1L), "Ready: lr_fit() can run.")
 })
 
 test_that("library(lrtiers) imports nothing; LRTIERS_PYTHON picks the Python", {
