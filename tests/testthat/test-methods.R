@@ -164,11 +164,16 @@ test_that("plot draws the loss curve, with validation loss when present", {
   file <- tempfile(fileext = ".pdf")
   grDevices::pdf(file)
   expect_invisible(plot(fit))
-  plot(fit, log = "", main = "custom title")
+  plot(fit, which = "loss", log = "", main = "custom title")
+  plot(fit, which = 1:6)
   grDevices::dev.off()
   expect_gt(file.size(file), 1000)
   expect_unconverged(none <- lr_fit(mpg ~ wt, data = mtcars, epochs = 0, tier = "numpy", seed = 1))
-  expect_error(plot(none), "no epochs")
+  expect_error(plot(none, which = "loss"), "no epochs")
+  expect_error(plot(fit, which = 7), "from 1 to 6", class = "lrtiers_value_error")
+  path <- withr::local_tempfile(fileext = ".json")
+  lr_save(fit, path)
+  expect_error(plot(lr_load(path), which = 1), "training data", class = "lrtiers_argument_error")
 })
 
 test_that("a fit that has not converged says so in every view", {
