@@ -119,17 +119,22 @@ check_number <- function(x, arg, call = NULL, null_ok = TRUE) {
   as.double(x)
 }
 
-describe <- function(x) {
+#' The one type describer for messages: a scalar's value ("yes", 1.5), else what it is
+#' ("a double matrix (class matrix/array)"); `value = FALSE` always says what it is
+#' @noRd
+describe <- function(x, value = TRUE) {
   if (is.null(x)) {
     return("NULL")
   }
-  if (is.atomic(x) && length(x) == 1L) {
+  if (value && is.atomic(x) && length(x) == 1L) {
     return(if (is.character(x)) sprintf("\"%s\"", x) else format(x))
   }
-  sprintf("an object of class %s and length %d", paste(class(x), collapse = "/"), length(x))
+  type <- if (is.factor(x)) "factor" else if (is.matrix(x)) paste(typeof(x), "matrix") else typeof(x)
+  sprintf("a %s of length %d (class %s)", type, length(x), paste(class(x), collapse = "/"))
 }
 
-#' Error on anything that reached `...`: a misspelt argument is not ignored
+#' The one dots checker: arguments that landed in `...` are errors. With `known` (lr_fit()'s
+#' settings) a misspelt name gets a suggestion; without, they are unused arguments.
 #' @noRd
 check_dots_empty <- function(dots_names, n, known, call) {
   if (n == 0L) {
@@ -138,146 +143,32 @@ check_dots_empty <- function(dots_names, n, known, call) {
   dots_names <- dots_names %||% rep("", n)
   named <- dots_names[nzchar(dots_names)]
   unnamed <- sum(!nzchar(dots_names))
+  word <- if (is.null(known)) "unused" else "unknown"
   lines <- character()
   for (name in named) {
     hint <- known[utils::adist(name, known, ignore.case = TRUE) <= 2]
     lines <- c(lines, sprintf(
-      "unknown argument `%s`%s", name,
+      "%s argument `%s`%s", word, name,
       if (length(hint)) sprintf(" (did you mean `%s`?)", hint[[1]]) else ""
     ))
   }
   if (unnamed) {
-    lines <- c(lines, sprintf(
-      "%d unnamed argument(s) after the data: name every setting (e.g. `tier = \"module\"`)",
-      unnamed
-    ))
+    lines <- c(lines, if (is.null(known)) {
+      sprintf("%d unused unnamed argument%s", unnamed, if (unnamed == 1L) "" else "s")
+    } else {
+      sprintf(
+        "%d unnamed argument(s) after the data: name every setting (e.g. `tier = \"module\"`)",
+        unnamed
+      )
+    })
   }
-  abort(c(paste0(lines, "."), sprintf(
-    "Valid settings: %s.", paste(known, collapse = ", ")
-  )), call, class = "lrtiers_argument_error")
+  abort(c(paste0(lines, "."), if (!is.null(known)) {
+    sprintf("Valid settings: %s.", paste(known, collapse = ", "))
+  }), call, class = "lrtiers_argument_error")
 }
 
 # ------------------------------------------------------------------ Python errors
 
-#' Run `expr` (a call into the core); Python exceptions become R conditions of
-#' class lrtiers_error (with the Python class kept), Python warnings R warnings,
-#' and an interrupt an lrtiers_interrupted error.
-#' @noRd
-with_core_conditions <- function(expr, call = NULL, what = function() "the fit",
-                                 muffle = character()) {
-  warnings_module <- reticulate::import("warnings", convert = FALSE)
-  recorder <- warnings_module$catch_warnings(record = TRUE)
-  records <- recorder$`__enter__`()
-  warnings_module$simplefilter("always")
-  exited <- FALSE
-  exit <- function() {
-    if (!exited) {
-      exited <<- TRUE
-      recorder$`__exit__`(NULL, NULL, NULL)
-    }
-  }
-  on.exit(exit(), add = TRUE)
-  result <- tryCatch(
-    expr,
-    python.builtin.Exception = function(e) {
-      exit()
-      resignal_python_warnings(records, call, muffle)
-      stop(python_condition(e, call))
-    },
-    interrupt = function(e) {
-      exit()
-      stop(lrtiers_condition(
-        sprintf("%s was interrupted (Esc / Ctrl-C); nothing was returned.", what()),
-        class = "lrtiers_interrupted", call = call
-      ))
-    }
-  )
-  exit()
-  resignal_python_warnings(records, call, muffle)
-  result
-}
-
-#' R classes of the core's warnings (the Python class is kept as lrtiers_python_<name>)
-#' @noRd
-PYTHON_WARNING_CLASSES <- c(
-  StepSizeWarning = "lrtiers_step_size_warning",
-  ConvergenceWarning = "lrtiers_convergence_warning",
-  RankDeficiencyWarning = "lrtiers_rank_deficiency_warning"
-)
-
-resignal_python_warnings <- function(records, call, muffle = character()) {
-  for (record in reticulate::py_to_r(records)) {
-    category <- reticulate::py_to_r(reticulate::py_get_attr(record$category, "__name__"))
-    if (category %in% muffle) next
-    message <- as_r_conventions(reticulate::py_str(record$message))
-    class <- unname(PYTHON_WARNING_CLASSES[category])
-    warning(lrtiers_condition(
-      message,
-      class = c(if (!is.na(class)) class, paste0("lrtiers_python_", category)), call = call,
-      type = "warning"
-    ))
-  }
-}
-
-python_condition <- function(e, call) {
-  py_class <- class(e)[[1]]
-  short <- sub("^.*\\.", "", py_class)
-  message <- tryCatch(
-    paste(vapply(reticulate::py_to_r(e$args), function(a) paste(format(a), collapse = " "), ""),
-      collapse = " "
-    ),
-    error = function(err) conditionMessage(e)
-  )
-  if (!nzchar(message)) message <- conditionMessage(e)
-  message <- core_message_in_r(message)
-  about_argument <- grepl(sprintf("^`?(%s)\\b", paste(c(SETTING_NAMES, "init", "callback",
-    "weights", "feature_names", "target_names"), collapse = "|")), message)
-  class <- switch(short,
-    DivergenceError = "lrtiers_divergence_error",
-    ValueError = ,
-    TypeError = if (about_argument) "lrtiers_value_error" else "lrtiers_data_error",
-    "lrtiers_python_error"
-  )
-  extra <- list()
-  if (short == "DivergenceError") {
-    for (field in c("epoch", "loss", "lr", "lr_max", "tier")) {
-      extra[[field]] <- tryCatch(reticulate::py_to_r(e[[field]]), error = function(err) NULL)
-    }
-  }
-  condition <- lrtiers_condition(message,
-    class = c(class, "lrtiers_core_error"), call = call,
-    python_class = py_class
-  )
-  condition[names(extra)] <- extra
-  condition
-}
-
-#' A core message in R's conventions: the setting named first in backticks, `lr = "auto"`,
-#' TRUE/FALSE/NULL, 2^32, init$weight as a matrix, 1-based rows
-#' @noRd
-core_message_in_r <- function(message) {
-  message <- as_r_conventions(message)
-  names <- c(SETTING_NAMES, "callback", "weights", "feature_names", "target_names")
-  message <- sub(sprintf("^(%s) must", paste(names, collapse = "|")), "`\\1` must", message)
-  message <- gsub("2\\*\\*32", "2^32", message)
-  message <- sub(
-    "^init\\[\"(weight|bias)\"\\] must have shape \\(([0-9]+), ([0-9]+)\\); got \\(([0-9]+), ([0-9]+)\\)",
-    "`init$\\1` must be a \\2 x \\3 matrix (one row per output, one column per feature); got \\4 x \\5",
-    message
-  )
-  message <- sub("^init\\[\"(weight|bias)\"\\]", "`init$\\1`", message)
-  message <- sub("^init ", "`init` ", message)
-  # 0-based row numbers (Python's) as R's 1-based ones
-  zero_based <- regmatches(message, regexec("\\(0-based(?: rows)?: ([0-9, ]+)( \\.\\.\\.)?\\)", message,
-    perl = TRUE))[[1]]
-  if (length(zero_based)) {
-    rows <- as.integer(strsplit(zero_based[[2]], ", *")[[1]]) + 1L
-    message <- sub(zero_based[[1]], sprintf("(row%s %s%s)", if (length(rows) == 1L) "" else "s",
-      paste(rows, collapse = ", "), if (nzchar(zero_based[[3]])) ", ..." else ""), message,
-    fixed = TRUE)
-  }
-  message <- sub("^x contains", "the features contain", message)
-  message <- sub("^y contains", "the response contains", message)
-  message <- sub("([^.])$", "\\1.", message)
-  message
+check_no_dots <- function(...) {
+  check_dots_empty(...names(), ...length(), known = NULL, call = sys.call(-1))
 }

@@ -123,7 +123,7 @@ test_that("predict, fitted and residuals", {
   new <- data.frame(cyl = c(8, 4), wt = c(3, 2))
   expect_equal(predict(ff, newdata = new), predict(rf, newdata = new), tolerance = 1e-6)
   expect_error(predict(ff, newdata = data.frame(cyl = 5, wt = 3)), "new level",
-    class = "lrtiers_argument_error")
+    class = "lrtiers_data_error")
   # x/y fits: columns matched by name, or by position
   fx <- lr_fit(mtcars[, c("wt", "hp")], mtcars$mpg, tier = "numpy", seed = 1)
   expect_equal(predict(fx, newdata = mtcars[1:3, c("hp", "wt")]),
