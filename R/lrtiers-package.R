@@ -20,3 +20,6 @@
 #' @importFrom stats coef confint fitted nobs predict residuals vcov formula
 ## usethis namespace: end
 NULL
+
+# ggplot2's .data pronoun in autoplot() (a data-mask name, not a variable)
+utils::globalVariables(".data")

@@ -176,3 +176,81 @@ plot_loss <- function(x, log = NULL, main = sprintf("Loss by epoch (tier \"%s\")
     lty = c(1, if (has_val) 2, if (optimum_shown) 3), lwd = c(2, if (has_val) 2, if (optimum_shown) 1),
     col = c("black", if (has_val) "firebrick", if (optimum_shown) "grey40"))
 }
+
+#' ggplot2 versions of the plots
+#'
+#' `autoplot()` (when ggplot2 is installed) draws one of the plots of
+#' [plot.lr_fit()] as a ggplot object: by default the loss curve (with a log
+#' epoch axis from 10 epochs on), or one of `lm()`'s diagnostics by the same
+#' numbers as `plot()`.
+#'
+#' @param object An `lr_fit`.
+#' @param which One plot: 1 to 6 as in [plot.lr_fit()], or `"loss"` (6).
+#' @param ... Not used.
+#' @return A ggplot object.
+#' @exportS3Method ggplot2::autoplot
+#' @examplesIf lrtiers:::python_ready() && requireNamespace("ggplot2", quietly = TRUE)
+#' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, seed = 1)
+#' ggplot2::autoplot(fit, which = 1)
+autoplot.lr_fit <- function(object, which = "loss", ...) {
+  check_no_dots(...)
+  if (!requireNamespace("ggplot2", quietly = TRUE)) {
+    abort("autoplot() needs the ggplot2 package.", class = "lrtiers_python_error")
+  }
+  if (identical(which, "loss")) which <- 6L
+  which <- suppressWarnings(as.integer(which))
+  if (length(which) != 1L || is.na(which) || !which %in% 1:6) {
+    abort("`which` must be one number from 1 to 6 (or \"loss\").", class = "lrtiers_value_error")
+  }
+  gg <- ggplot2::ggplot
+  aes <- ggplot2::aes
+  if (which == 6L) {
+    h <- object$history
+    if (!nrow(h)) {
+      abort("the fit ran no epochs: there is no loss curve to plot.",
+        class = "lrtiers_argument_error")
+    }
+    long <- data.frame(epoch = h$epoch, loss = h$loss, curve = "training")
+    if (!is.null(h$val_loss)) {
+      long <- rbind(long, data.frame(epoch = h$epoch, loss = h$val_loss, curve = "validation"))
+    }
+    p <- gg(long, aes(.data$epoch, .data$loss, linetype = .data$curve)) +
+      ggplot2::geom_line(linewidth = 0.8) +
+      ggplot2::geom_hline(yintercept = object$optimum$loss, linetype = "dotted",
+        colour = "grey40") +
+      ggplot2::scale_y_log10() +
+      ggplot2::labs(x = "epoch", y = "loss (MSE)", linetype = NULL,
+        title = sprintf("Loss by epoch (tier \"%s\")", object$tier),
+        caption = "dotted: least squares (lm())") +
+      ggplot2::theme(legend.position = "top")
+    if (nrow(h) >= 10L) p <- p + ggplot2::scale_x_log10()
+    return(p)
+  }
+  if (is.null(object$fitted.values) || object$multi) {
+    abort("the diagnostic plots need the training data of a single-output fit.",
+      class = "lrtiers_argument_error")
+  }
+  d <- as.data.frame(diagnostic_parts(object)[c("fitted", "resid", "hat", "std", "cooks")])
+  d$index <- seq_len(nrow(d))
+  smooth <- ggplot2::geom_smooth(method = "loess", formula = y ~ x, se = FALSE,
+    colour = "#D55E00", linewidth = 0.7)
+  switch(which,
+    gg(d, aes(.data$fitted, .data$resid)) + ggplot2::geom_point() + smooth +
+      ggplot2::geom_hline(yintercept = 0, linetype = "dotted") +
+      ggplot2::labs(x = "Fitted values", y = "Residuals", title = "Residuals vs Fitted"),
+    gg(d, aes(sample = .data$std)) + ggplot2::stat_qq() +
+      ggplot2::stat_qq_line(linetype = "dotted") +
+      ggplot2::labs(x = "Theoretical quantiles", y = "Standardized residuals",
+        title = "Normal Q-Q"),
+    gg(d, aes(.data$fitted, sqrt(abs(.data$std)))) + ggplot2::geom_point() + smooth +
+      ggplot2::labs(x = "Fitted values", y = "sqrt(|standardized residuals|)",
+        title = "Scale-Location"),
+    gg(d, aes(.data$index, .data$cooks)) + ggplot2::geom_segment(aes(xend = .data$index,
+      yend = 0)) + ggplot2::labs(x = "Obs. number", y = "Cook's distance",
+      title = "Cook's distance"),
+    gg(d, aes(.data$hat, .data$std)) + ggplot2::geom_point() + smooth +
+      ggplot2::geom_hline(yintercept = 0, linetype = "dotted") +
+      ggplot2::labs(x = "Leverage", y = "Standardized residuals",
+        title = "Residuals vs Leverage")
+  )
+}
