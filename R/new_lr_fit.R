@@ -7,7 +7,7 @@ new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
                        xlevels = NULL, contrasts = NULL, model = NULL, na.action = NULL,
                        weights = NULL, offset = NULL, rows = NULL, offset_call = NULL) {
   interface <- match.arg(interface)
-  stopifnot(identical(core$format, FIT_FORMAT))
+  validate_fit_record(core)
   features <- unlist(core$feature_names)
   targets <- unlist(core$target_names)
   intercept <- isTRUE(core$settings$intercept)
@@ -108,4 +108,34 @@ coef_table <- function(weight, bias, coef_names, targets, intercept, multi) {
   table <- t(cbind(if (intercept) b, w))
   dimnames(table) <- list(coef_names, targets)
   if (multi) table else stats::setNames(table[, 1L], coef_names)
+}
+
+#' The fields a fit record must have, consistent with each other: a file that is not one
+#' is refused here rather than give wrong coefficients later
+#' @noRd
+validate_fit_record <- function(core) {
+  problem <- function(what) {
+    abort(sprintf("not a valid lrtiers fit record: %s.", what), class = "lrtiers_io_error")
+  }
+  if (!identical(core$format, FIT_FORMAT)) problem("its format is not \"lrtiers-fit\"")
+  needed <- c("tier", "weight", "bias", "loss", "epochs_run", "settings", "feature_names",
+    "target_names", "xtx_inv", "sse", "df_residual", "n_train", "optimum")
+  missing <- setdiff(needed, names(core))
+  if (length(missing)) problem(paste("it lacks", paste(missing, collapse = ", ")))
+  p <- length(core$feature_names)
+  q <- length(core$target_names)
+  intercept <- isTRUE(core$settings$intercept)
+  if (length(core$weight) != q || any(lengths(core$weight) != p)) {
+    problem(sprintf("weight is not %d x %d (outputs x features)", q, p))
+  }
+  if (length(core$bias) != q) problem(sprintf("bias does not have %d values", q))
+  if (length(core$sse) != q) problem(sprintf("sse does not have %d values", q))
+  k <- p + intercept
+  if (length(core$xtx_inv) != k || any(lengths(core$xtx_inv) != k)) {
+    problem(sprintf("xtx_inv is not %d x %d", k, k))
+  }
+  if (!is.null(core$aliased) && length(core$aliased) != p) {
+    problem(sprintf("aliased does not have %d values", p))
+  }
+  invisible(core)
 }
