@@ -33,6 +33,7 @@ plot.lr_fit <- function(x, which = c(1L, 2L, 3L, 5L, 6L),
                         ask = prod(graphics::par("mfcol")) < length(which) &&
                           grDevices::dev.interactive(),
                         log = NULL, id.n = 3L, ...) {
+  explicit <- !missing(which)
   if (is.character(which)) which[which == "loss"] <- "6"
   which <- suppressWarnings(as.integer(which))
   if (!length(which) || anyNA(which) || any(!which %in% 1:6)) {
@@ -41,7 +42,7 @@ plot.lr_fit <- function(x, which = c(1L, 2L, 3L, 5L, 6L),
   diagnostics <- setdiff(which, 6L)
   can_diagnose <- !is.null(x$fitted.values) && !x$multi
   if (length(diagnostics) && !can_diagnose) {
-    if (!missing(which)) {
+    if (explicit) {
       abort(
         sprintf("the diagnostic plots need %s; plot(fit, which = \"loss\") draws the loss curve.",
           if (x$multi) "a single-output fit" else "the training data, which a fit read by lr_load() lacks"),

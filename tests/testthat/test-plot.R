@@ -11,6 +11,10 @@ test_that("plot() draws every diagnostic and the loss curve to a device", {
   expect_gt(file.size(path), 10000)
   multi <- lr_fit(cbind(apples, oranges) ~ temp + rainfall, data = crop_yields, seed = 0)
   expect_error(plot(multi, which = 1), "single-output", class = "lrtiers_argument_error")
+  # by default, a fit without diagnostics draws its loss curve
+  grDevices::png(path)
+  expect_invisible(plot(multi))
+  grDevices::dev.off()
 })
 
 test_that("autoplot() gives ggplot objects for the loss and each diagnostic", {
