@@ -175,7 +175,9 @@ def check_weights(weights: Any, n: int) -> np.ndarray:
     drop those rows instead)."""
     arr, _ = _to_numeric_array(weights, "weights")
     if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"weights must be a vector of {n} numbers (one per row); got shape {arr.shape}")
+        raise ValueError(
+            f"weights must be a vector of {n} numbers (one per row); got shape {arr.shape}"
+        )
     arr = arr.astype(np.float64)
     bad = np.flatnonzero(~(np.isfinite(arr) & (arr > 0)))
     if bad.size:

@@ -81,8 +81,12 @@ def test_optional_sections_are_written_only_when_set_and_kept_verbatim(tmp_path)
     fit = lrtiers.lr_fit(x, y, seed=1)
     record = fit.to_dict()
     assert "formula" not in record and "weighted" not in record
-    section = {"formula": "y ~ log(a)", "predvars": "list(y, log(a))", "xlevels": {"f": ["a"]},
-               "nested": [1.5, None, {"k": True}]}
+    section = {
+        "formula": "y ~ log(a)",
+        "predvars": "list(y, log(a))",
+        "xlevels": {"f": ["a"]},
+        "nested": [1.5, None, {"k": True}],
+    }
     record["formula"] = section
     again = lrtiers.LRFit.from_dict(record)
     again.save(tmp_path / "f.json")
