@@ -12,8 +12,7 @@ fit_bridge <- function(x, y, settings, feature_names, target_names, weights = NU
       class = "lrtiers_argument_error"
     )
   }
-  module <- core()
-  warn_unshielded_torch()
+  module <- core_for_fit(call)
   epochs <- settings$epochs %||% lr_defaults()$defaults$epochs
   monitor <- new_monitor(epochs, progress, callback)
   on.exit(monitor$close(), add = TRUE)
@@ -109,8 +108,7 @@ core_predictor <- function(object) {
 }
 
 compare_bridge <- function(x, y, tiers, settings, feature_names, target_names, call) {
-  module <- core()
-  warn_unshielded_torch()
+  module <- core_for_fit(call)
   args <- c(
     list(x, y), settings,
     list(feature_names = as.list(feature_names), target_names = as.list(target_names))
@@ -282,4 +280,27 @@ core_message_in_r <- function(message) {
   message <- sub("^y contains", "the response contains", message)
   message <- sub("([^.])$", "\\1.", message)
   message
+}
+
+#' The core, ready to fit: started (see lr_core()), torch's BLAS checked. An Esc held back
+#' during the start-up reaches Python at its next call as a KeyboardInterrupt: the fit
+#' then ends as an lrtiers_interrupted error, and the session stays usable.
+#' @noRd
+core_for_fit <- function(call) {
+  tryCatch(
+    {
+      module <- core()
+      warn_unshielded_torch()
+      module
+    },
+    error = function(e) {
+      if (interrupted_in_python(e)) {
+        stop(lrtiers_condition(
+          "the fit was interrupted (Esc / Ctrl-C) while Python started; nothing was returned.",
+          class = "lrtiers_interrupted", call = call
+        ))
+      }
+      stop(e)
+    }
+  )
 }

@@ -80,7 +80,29 @@ lr_core <- function() {
   # presses Esc: an interrupt inside torch's import leaves a half-imported torch in
   # sys.modules (every later fit then fails, and R crashes at exit). So the start-up runs
   # with interrupts held back; one that arrived is delivered as soon as it is over.
-  suspendInterrupts(start_core())
+  # An interrupt can still reach Python code as a KeyboardInterrupt (reticulate forwards
+  # it): that start-up attempt then ends as an lrtiers_interrupted error, and the next
+  # call starts again.
+  tryCatch(suspendInterrupts(start_core()), error = function(e) {
+    if (interrupted_in_python(e)) {
+      stop(lrtiers_condition(
+        "Python's start-up was interrupted (Esc / Ctrl-C); nothing was returned: run it again.",
+        class = "lrtiers_interrupted", call = NULL
+      ))
+    }
+    stop(e)
+  })
+}
+
+#' Was this error a KeyboardInterrupt raised in Python?
+#' @noRd
+interrupted_in_python <- function(e) {
+  # reticulate reports a KeyboardInterrupt inside its own class lookup as a failed getmro
+  if (grepl("KeyboardInterrupt|inspect\\.getmro", conditionMessage(e))) {
+    return(TRUE)
+  }
+  last <- tryCatch(reticulate::py_last_error(), error = function(err) NULL)
+  !is.null(last) && identical(last$type, "KeyboardInterrupt")
 }
 
 start_core <- function() {

@@ -47,7 +47,8 @@ test_that("an interrupt at any moment of the first fit leaves the session usable
     expect_identical(child$get_exit_status(), 0L, label = label)
     lines <- if (file.exists(result)) readLines(result) else character()
     expect_length(lines, 4L)
-    expect_true(isTRUE(lines[1] %in% c("interrupt", "lrtiers_interrupted", "fit")), label = label)
+    expect_true(isTRUE(lines[1] %in% c("interrupt", "lrtiers_interrupted", "fit")),
+      label = paste(label, lines[1], sep = "\nfirst fit: "))
     expect_equal(as.numeric(lines[-1]), unname(want), tolerance = 1e-7, label = label)
     unlink(c(marker, result))
   }

@@ -99,7 +99,7 @@ test_that("weights and offsets are checked", {
       class = case$class)
   }
   expect_error(lr_fit(mtcars[, c("wt", "hp")], mtcars$mpg, weights = 1:3),
-    "one value per row \\(32\\)", class = "lrtiers_argument_error")
+    "one value per row \\(32\\)", class = "lrtiers_value_error")
 })
 
 test_that("x/y fits match newdata's columns by name, and say so when they differ", {
