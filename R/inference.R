@@ -29,7 +29,7 @@
 #' Single-output fits only, except `model.matrix()`, `model.frame()`,
 #' `hatvalues()`, `weights()` and `nobs()`.
 #'
-#' @param object,model,formula,x An `lr_fit`.
+#' @param object,model,formula An `lr_fit`.
 #' @param full For `variable.names()`: all coefficient names (`TRUE`) or only
 #'   the estimated ones.
 #' @param ... For `anova()`, further nested `lr_fit`s; otherwise not used.

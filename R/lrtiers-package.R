@@ -18,6 +18,9 @@
 
 ## usethis namespace: start
 #' @importFrom stats coef confint fitted nobs predict residuals vcov formula
+#' @importFrom stats sigma deviance logLik df.residual weights model.matrix model.frame
+#' @importFrom stats variable.names hatvalues influence cooks.distance rstandard rstudent
+#' @importFrom stats dfbeta anova
 ## usethis namespace: end
 NULL
 
