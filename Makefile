@@ -18,7 +18,7 @@ demo: setup
 test: setup test-python test-r test-parity
 
 test-python:
-	$(VENV)/bin/ruff check python tests
+	$(VENV)/bin/ruff check python tests inst/python/lrtiers_torch_shield.py
 	$(PY) -m mypy  # the public API's modules: see [tool.mypy] in pyproject.toml
 	$(PY) -m pytest -q tests/python
 
@@ -33,7 +33,7 @@ bench: setup
 	$(PY) -m lrtiers.bench
 
 lint:
-	$(VENV)/bin/ruff check python tests
+	$(VENV)/bin/ruff check python tests inst/python/lrtiers_torch_shield.py
 
 clean:
 	rm -rf lrtiers.Rcheck lrtiers_*.tar.gz .pytest_cache

@@ -97,27 +97,3 @@ compare_settings <- function(values, names, call) {
   if (!is.null(out$intercept)) check_flag(out$intercept, "intercept", call)
   out
 }
-
-compare_bridge <- function(x, y, tiers, settings, feature_names, target_names, call) {
-  module <- core()
-  warn_unshielded_torch()
-  args <- c(
-    list(x, y), settings,
-    list(feature_names = as.list(feature_names), target_names = as.list(target_names))
-  )
-  if (!is.null(tiers)) {
-    if (!is.character(tiers) || !length(tiers) || anyNA(tiers)) {
-      abort("`tiers` must be NULL or a character vector of tier names.", call,
-        class = "lrtiers_argument_error"
-      )
-    }
-    args$tiers <- as.list(tiers)
-  }
-  table <- with_core_conditions(py_call_with(module$lr_compare, args),
-    call = call, what = function() "lr_compare()"
-  )
-  # column by column (reticulate 1.41 does not recognise pandas 3's DataFrame class)
-  columns <- reticulate::py_to_r(table$to_dict(orient = "list"))
-  columns <- lapply(columns, function(col) if (is.list(col)) unlist(col) else col)
-  as.data.frame(columns, stringsAsFactors = FALSE, check.names = FALSE)
-}

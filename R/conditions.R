@@ -8,11 +8,60 @@ lrtiers_condition <- function(message, class = character(), call = NULL, ...,
                               type = "error") {
   message <- paste(message[!is.na(message) & nzchar(message)], collapse = "\n")
   base <- if (type == "error") c("lrtiers_error", "error") else c("lrtiers_warning", "warning")
+  kind <- unname(CONDITION_KINDS[intersect(class, names(CONDITION_KINDS))])
   structure(
-    class = unique(c(class, base, "condition")),
+    class = unique(c(class, kind, base, "condition")),
     list(message = message, call = call, ...)
   )
 }
+
+#' The kind of mistake each specific condition class is (see ?lrtiers-conditions)
+#' @noRd
+CONDITION_KINDS <- c(
+  lrtiers_type_error = "lrtiers_data_error",
+  lrtiers_na_error = "lrtiers_data_error",
+  lrtiers_formula_error = "lrtiers_data_error",
+  lrtiers_io_error = "lrtiers_data_error",
+  lrtiers_callback_error = "lrtiers_argument_error"
+)
+
+#' Conditions lrtiers signals
+#'
+#' Every error is of class `lrtiers_error`, every warning of class
+#' `lrtiers_warning`, and each also has the class of its kind, so that code
+#' can handle one kind of mistake whatever the call:
+#'
+#' * `lrtiers_argument_error`: an argument is missing, unknown (a misspelt
+#'   setting), unnamed, or not of the kind asked for (`lr_fit()` of an
+#'   unsupported class, `newdata` that is not a data frame).
+#' * `lrtiers_value_error`: a known argument has a value it cannot take
+#'   (`epochs = -1`, `tier = "keras"`, `standardize = "yes"`, `weights` that
+#'   are not positive, `level = 2`), from R's checks or the core's.
+#' * `lrtiers_data_error`: the data cannot be fitted or predicted as given:
+#'   missing or infinite values (also `lrtiers_na_error`), non-numeric columns
+#'   (also `lrtiers_type_error`), a formula that cannot be evaluated (also
+#'   `lrtiers_formula_error`), `newdata` without the fit's columns, a file that
+#'   is not a fit (also `lrtiers_io_error`).
+#' * `lrtiers_divergence_error`: the loss became non-finite or exploded; the
+#'   condition carries `epoch`, `loss`, `lr`, `lr_max` and `tier`.
+#' * `lrtiers_convergence_warning` (a warning): the fit has not reached
+#'   `lm()`'s answer; every view of it says so (see [lr_fit()]).
+#'   Related warnings: `lrtiers_step_size_warning`,
+#'   `lrtiers_rank_deficiency_warning`, `lrtiers_blas_warning`.
+#' * `lrtiers_python_error`: Python, torch or the core is missing or does not
+#'   match (see [lr_doctor()], [install_lrtiers()]).
+#' * `lrtiers_interrupted`: a fit or prediction was interrupted (Esc /
+#'   Ctrl-C); the session stays usable.
+#'
+#' Errors from the Python core keep its class name in `python_class` and are
+#' also of class `lrtiers_core_error`; their messages are written in R's
+#' conventions (`lr = "auto"`, `TRUE`, 1-based rows).
+#' @name lrtiers-conditions
+#' @examplesIf lrtiers:::python_ready()
+#' tryCatch(lr_fit(mpg ~ wt, data = mtcars, epochs = -1),
+#'   lrtiers_value_error = function(e) conditionMessage(e)
+#' )
+NULL
 
 abort <- function(message, call = NULL, class = character(), ...) {
   stop(lrtiers_condition(message, class = class, call = call, ...))
@@ -22,14 +71,16 @@ abort <- function(message, call = NULL, class = character(), ...) {
 
 check_string <- function(x, arg, call = NULL) {
   if (!is.character(x) || length(x) != 1L || is.na(x)) {
-    abort(sprintf("`%s` must be a single string; got %s.", arg, describe(x)), call)
+    abort(sprintf("`%s` must be a single string; got %s.", arg, describe(x)), call,
+      class = "lrtiers_value_error")
   }
   x
 }
 
 check_flag <- function(x, arg, call = NULL) {
   if (!is.logical(x) || length(x) != 1L || is.na(x)) {
-    abort(sprintf("`%s` must be TRUE or FALSE; got %s.", arg, describe(x)), call)
+    abort(sprintf("`%s` must be TRUE or FALSE; got %s.", arg, describe(x)), call,
+      class = "lrtiers_value_error")
   }
   x
 }
@@ -48,7 +99,7 @@ check_whole <- function(x, arg, call = NULL, null_ok = TRUE) {
         if (null_ok) " or NULL" else "", describe(x)
       ),
       call,
-      class = "lrtiers_argument_error"
+      class = "lrtiers_value_error"
     )
   }
   if (abs(x) <= .Machine$integer.max) as.integer(x) else as.double(x)
@@ -62,23 +113,28 @@ check_number <- function(x, arg, call = NULL, null_ok = TRUE) {
     abort(
       sprintf("`%s` must be a number%s; got %s.", arg, if (null_ok) " or NULL" else "", describe(x)),
       call,
-      class = "lrtiers_argument_error"
+      class = "lrtiers_value_error"
     )
   }
   as.double(x)
 }
 
-describe <- function(x) {
+#' The one type describer for messages: a scalar's value ("yes", 1.5), else what it is
+#' ("a double matrix (class matrix/array)"); `value = FALSE` always says what it is
+#' @noRd
+describe <- function(x, value = TRUE) {
   if (is.null(x)) {
     return("NULL")
   }
-  if (is.atomic(x) && length(x) == 1L) {
+  if (value && is.atomic(x) && length(x) == 1L) {
     return(if (is.character(x)) sprintf("\"%s\"", x) else format(x))
   }
-  sprintf("an object of class %s and length %d", paste(class(x), collapse = "/"), length(x))
+  type <- if (is.factor(x)) "factor" else if (is.matrix(x)) paste(typeof(x), "matrix") else typeof(x)
+  sprintf("a %s of length %d (class %s)", type, length(x), paste(class(x), collapse = "/"))
 }
 
-#' Error on anything that reached `...`: a misspelt argument is not ignored
+#' The one dots checker: arguments that landed in `...` are errors. With `known` (lr_fit()'s
+#' settings) a misspelt name gets a suggestion; without, they are unused arguments.
 #' @noRd
 check_dots_empty <- function(dots_names, n, known, call) {
   if (n == 0L) {
@@ -87,114 +143,32 @@ check_dots_empty <- function(dots_names, n, known, call) {
   dots_names <- dots_names %||% rep("", n)
   named <- dots_names[nzchar(dots_names)]
   unnamed <- sum(!nzchar(dots_names))
+  word <- if (is.null(known)) "unused" else "unknown"
   lines <- character()
   for (name in named) {
     hint <- known[utils::adist(name, known, ignore.case = TRUE) <= 2]
     lines <- c(lines, sprintf(
-      "unknown argument `%s`%s", name,
+      "%s argument `%s`%s", word, name,
       if (length(hint)) sprintf(" (did you mean `%s`?)", hint[[1]]) else ""
     ))
   }
   if (unnamed) {
-    lines <- c(lines, sprintf(
-      "%d unnamed argument(s) after the data: name every setting (e.g. `tier = \"module\"`)",
-      unnamed
-    ))
+    lines <- c(lines, if (is.null(known)) {
+      sprintf("%d unused unnamed argument%s", unnamed, if (unnamed == 1L) "" else "s")
+    } else {
+      sprintf(
+        "%d unnamed argument(s) after the data: name every setting (e.g. `tier = \"module\"`)",
+        unnamed
+      )
+    })
   }
-  abort(c(paste0(lines, "."), sprintf(
-    "Valid settings: %s.", paste(known, collapse = ", ")
-  )), call, class = "lrtiers_argument_error")
+  abort(c(paste0(lines, "."), if (!is.null(known)) {
+    sprintf("Valid settings: %s.", paste(known, collapse = ", "))
+  }), call, class = "lrtiers_argument_error")
 }
 
 # ------------------------------------------------------------------ Python errors
 
-#' Run `expr` (a call into the core); Python exceptions become R conditions of
-#' class lrtiers_error (with the Python class kept), Python warnings R warnings,
-#' and an interrupt an lrtiers_interrupted error.
-#' @noRd
-with_core_conditions <- function(expr, call = NULL, what = function() "the fit",
-                                 muffle = character()) {
-  warnings_module <- reticulate::import("warnings", convert = FALSE)
-  recorder <- warnings_module$catch_warnings(record = TRUE)
-  records <- recorder$`__enter__`()
-  warnings_module$simplefilter("always")
-  exited <- FALSE
-  exit <- function() {
-    if (!exited) {
-      exited <<- TRUE
-      recorder$`__exit__`(NULL, NULL, NULL)
-    }
-  }
-  on.exit(exit(), add = TRUE)
-  result <- tryCatch(
-    expr,
-    python.builtin.Exception = function(e) {
-      exit()
-      resignal_python_warnings(records, call, muffle)
-      stop(python_condition(e, call))
-    },
-    interrupt = function(e) {
-      exit()
-      stop(lrtiers_condition(
-        sprintf("%s was interrupted (Esc / Ctrl-C); nothing was returned.", what()),
-        class = "lrtiers_interrupted", call = call
-      ))
-    }
-  )
-  exit()
-  resignal_python_warnings(records, call, muffle)
-  result
-}
-
-#' R classes of the core's warnings (the Python class is kept as lrtiers_python_<name>)
-#' @noRd
-PYTHON_WARNING_CLASSES <- c(
-  StepSizeWarning = "lrtiers_step_size_warning",
-  ConvergenceWarning = "lrtiers_convergence_warning",
-  RankDeficiencyWarning = "lrtiers_rank_deficiency_warning"
-)
-
-resignal_python_warnings <- function(records, call, muffle = character()) {
-  for (record in reticulate::py_to_r(records)) {
-    category <- reticulate::py_to_r(reticulate::py_get_attr(record$category, "__name__"))
-    if (category %in% muffle) next
-    message <- as_r_conventions(reticulate::py_str(record$message))
-    class <- unname(PYTHON_WARNING_CLASSES[category])
-    warning(lrtiers_condition(
-      message,
-      class = c(if (!is.na(class)) class, paste0("lrtiers_python_", category)), call = call,
-      type = "warning"
-    ))
-  }
-}
-
-python_condition <- function(e, call) {
-  py_class <- class(e)[[1]]
-  short <- sub("^.*\\.", "", py_class)
-  message <- tryCatch(
-    paste(vapply(reticulate::py_to_r(e$args), function(a) paste(format(a), collapse = " "), ""),
-      collapse = " "
-    ),
-    error = function(err) conditionMessage(e)
-  )
-  if (!nzchar(message)) message <- conditionMessage(e)
-  message <- as_r_conventions(message)
-  class <- switch(short,
-    DivergenceError = "lrtiers_divergence_error",
-    ValueError = "lrtiers_value_error",
-    TypeError = "lrtiers_type_error",
-    "lrtiers_python_error"
-  )
-  extra <- list()
-  if (short == "DivergenceError") {
-    for (field in c("epoch", "loss", "lr", "lr_max", "tier")) {
-      extra[[field]] <- tryCatch(reticulate::py_to_r(e[[field]]), error = function(err) NULL)
-    }
-  }
-  condition <- lrtiers_condition(message,
-    class = c(class, "lrtiers_core_error"), call = call,
-    python_class = py_class
-  )
-  condition[names(extra)] <- extra
-  condition
+check_no_dots <- function(...) {
+  check_dots_empty(...names(), ...length(), known = NULL, call = sys.call(-1))
 }

@@ -10,9 +10,12 @@
 #' bits: floats are written as the shortest of 15, 16 or 17 significant digits
 #' that reads back to the same double. No Python is needed for either.
 #'
-#' A fit made with the formula interface also stores its formula, factor
-#' levels and contrasts (under `extra$r`), so that [predict()] on a loaded fit
-#' accepts `newdata` as a data frame with the original variables. The training
+#' A fit made with the formula interface also stores, in the file's optional
+#' `formula` section, its formula, the terms' `predvars` (the data-dependent
+#' parts of `poly()`, `ns()`, `scale()` ..., at 17 digits), factor levels,
+#' contrasts and the `offset =` expression, so that [predict()] on a loaded fit
+#' gives the same numbers as the fit it was saved from. Python keeps the
+#' section verbatim when it loads and saves the file. The training
 #' data are not stored: `fitted()`, `residuals()` and `augment()` without
 #' `newdata` need the fit made in this session (or [saveRDS()]).
 #'
@@ -31,16 +34,10 @@ lr_save <- function(fit, path) {
   check_lr_fit(fit)
   check_string(path, "path")
   record <- fit$core
-  if (identical(fit$interface, "formula")) {
-    extra <- record$extra
-    if (!is.list(extra) || !length(extra)) extra <- structure(list(), names = character())
-    extra$r <- list(
-      formula = deparse1(stats::formula(fit$terms)),
-      xlevels = lapply(fit$xlevels, as.list),
-      contrasts = lapply(fit$contrasts, function(c) if (is.character(c)) c else NULL),
-      na_dropped = length(fit$na.action)
-    )
-    record$extra <- extra
+  record <- append(record, list(history = history_record(fit$history)),
+    after = match("loss", names(record))) # where Python writes it
+  if (identical(fit$interface, "formula") || !is.null(fit$terms)) {
+    record$formula <- formula_section(fit)
   }
   text <- json_encode(record)
   con <- file(path, open = "w", encoding = "UTF-8")
@@ -74,17 +71,86 @@ lr_load <- function(path) {
       path, describe(record$format_version), FIT_FORMAT_VERSION
     ), class = "lrtiers_io_error")
   }
-  r <- record$extra$r
-  if (is.null(r)) {
+  section <- record$formula
+  legacy <- record$extra$r # lrtiers 0.2.0 kept a formula (without predvars) there
+  if (is.null(section) && is.null(legacy)) {
     return(new_lr_fit(record, interface = "file"))
   }
-  terms <- stats::terms(stats::as.formula(r$formula, env = globalenv()))
-  attr(terms, "intercept") <- as.integer(isTRUE(record$settings$intercept))
-  xlevels <- lapply(r$xlevels, function(levels) as.character(unlist(levels)))
-  contrasts <- lapply(r$contrasts, function(c) if (is.null(c)) NULL else unlist(c))
+  if (is.null(section)) {
+    section <- list(formula = legacy$formula, xlevels = legacy$xlevels,
+      contrasts = legacy$contrasts, na_dropped = legacy$na_dropped)
+  }
+  parts <- read_formula_section(section, record)
   new_lr_fit(record,
-    interface = "file", terms = terms,
-    xlevels = if (length(xlevels)) xlevels, contrasts = if (length(contrasts)) contrasts
+    interface = "file", terms = parts$terms, xlevels = parts$xlevels,
+    contrasts = parts$contrasts, offset_call = parts$offset_call
+  )
+}
+
+#' The history data frame as the fit file's lists (the same doubles)
+#' @noRd
+history_record <- function(history) {
+  out <- list(epoch = as.list(history$epoch), loss = as.list(history$loss),
+    grad_norm = as.list(history$grad_norm))
+  if (!is.null(history$val_loss)) out$val_loss <- as.list(history$val_loss)
+  out
+}
+
+#' The fit file's optional `formula` section: what predict() needs to rebuild a model
+#' matrix exactly as the fit did (docs/fit-format.md)
+#' @noRd
+formula_section <- function(fit) {
+  deparse_exact <- function(expr) {
+    paste(deparse(expr, width.cutoff = 500L,
+      control = c("keepNA", "keepInteger", "niceNames", "showAttributes", "digits17")),
+    collapse = " ")
+  }
+  contrasts <- lapply(fit$contrasts, function(c) {
+    if (is.character(c)) {
+      return(c)
+    }
+    if (is.function(c)) {
+      abort("a contrast given as a function cannot be saved; give its name or a matrix.",
+        class = "lrtiers_io_error")
+    }
+    c <- as.matrix(c)
+    list(matrix = lapply(seq_len(nrow(c)), function(i) as.list(unname(c[i, ]))),
+      levels = as.list(rownames(c) %||% character()),
+      columns = as.list(colnames(c) %||% character()))
+  })
+  list(
+    formula = deparse_exact(stats::formula(fit$terms)),
+    predvars = deparse_exact(attr(fit$terms, "predvars")),
+    intercept = attr(fit$terms, "intercept") == 1L,
+    xlevels = lapply(fit$xlevels, as.list),
+    contrasts = if (length(contrasts)) contrasts else structure(list(), names = character()),
+    offset = if (!is.null(fit$offset_call)) deparse_exact(fit$offset_call),
+    na_dropped = length(fit$na.action)
+  )
+}
+
+read_formula_section <- function(section, record) {
+  terms <- stats::terms(stats::as.formula(section$formula, env = globalenv()))
+  if (!is.null(section$predvars)) {
+    attr(terms, "predvars") <- str2lang(section$predvars)
+  }
+  attr(terms, "intercept") <- as.integer(isTRUE(section$intercept %||% record$settings$intercept))
+  xlevels <- lapply(section$xlevels, function(levels) as.character(unlist(levels)))
+  contrasts <- lapply(section$contrasts, function(c) {
+    if (is.null(c) || is.character(c)) {
+      return(if (is.null(c)) NULL else unlist(c))
+    }
+    m <- do.call(rbind, lapply(c$matrix, json_numbers))
+    levels <- unlist(c$levels)
+    columns <- unlist(c$columns)
+    dimnames(m) <- list(levels, columns)
+    m
+  })
+  list(
+    terms = terms,
+    xlevels = if (length(xlevels)) xlevels,
+    contrasts = if (length(contrasts)) contrasts,
+    offset_call = if (!is.null(section$offset)) str2lang(section$offset)
   )
 }
 

@@ -18,5 +18,11 @@
 
 ## usethis namespace: start
 #' @importFrom stats coef confint fitted nobs predict residuals vcov formula
+#' @importFrom stats sigma deviance logLik df.residual weights model.matrix model.frame
+#' @importFrom stats variable.names hatvalues influence cooks.distance rstandard rstudent
+#' @importFrom stats dfbeta anova
 ## usethis namespace: end
 NULL
+
+# ggplot2's .data pronoun in autoplot() (a data-mask name, not a variable)
+utils::globalVariables(".data")

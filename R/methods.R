@@ -41,17 +41,12 @@
 #' @param parm,level As in [stats::confint()].
 #' @param digits Significant digits to print.
 #' @param signif.stars Print significance stars.
-#' @param log Axes on a log scale, passed to [graphics::plot.default()]
-#'   (`"y"`: the loss axis).
-#' @param main,xlab,ylab Title and axis labels.
-#' @param ... For `plot()`, graphical parameters; otherwise not used (an
-#'   argument landing here is an error).
+#' @param ... Not used (an argument landing here is an error).
 #' @name lr_fit-methods
 #' @examplesIf lrtiers:::python_ready()
 #' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, seed = 1, validation = 0.2)
 #' summary(fit)
 #' confint(fit)
-#' plot(fit)
 NULL
 
 #' @rdname lr_fit-methods
@@ -119,6 +114,9 @@ summary.lr_fit <- function(object, ...) {
       rep(NaN, length(object$sse)),
     df = c(object$rank, object$df.residual, length(object$xtx_inv[1, ])),
     r.squared = r_squared(object),
+    adj.r.squared = fit_statistics(object)$adj.r.squared,
+    fstatistic = fit_statistics(object)$fstatistic,
+    residuals = if (!is.null(object$residuals)) weighted_residuals(object),
     loss = object$loss,
     optimum_loss = object$optimum$loss,
     loss_gap = gap,
@@ -152,7 +150,10 @@ print.summary.lr_fit <- function(x, digits = max(3L, getOption("digits") - 3L),
   }
   tables <- if (x$multi) x$coefficients else list(x$coefficients)
   n_aliased <- sum(x$aliased)
+  residuals <- if (!is.null(x$residuals)) as.matrix(x$residuals)
   for (i in seq_along(tables)) {
+    if (!is.null(residuals)) print_residuals(residuals[, i], x$df[[2L]], digits,
+      if (x$multi) names(tables)[[i]])
     cat(
       "\nCoefficients", if (x$multi) sprintf(" (response %s)", names(tables)[[i]]),
       if (!x$converged) ", OLS standard errors at the fitted estimate (NOT least squares)",
@@ -169,14 +170,26 @@ print.summary.lr_fit <- function(x, digits = max(3L, getOption("digits") - 3L),
       na.print = "NA", P.values = TRUE, has.Pvalue = TRUE
     )
     cat(sprintf(
-      "Residual standard error: %s on %d degrees of freedom%s\n",
-      format(x$sigma[[i]], digits = digits), x$df[[2L]],
-      if (!is.na(x$r.squared[[i]])) {
-        sprintf("; R-squared: %s", formatC(x$r.squared[[i]], digits = digits))
-      } else {
-        ""
-      }
+      "\nResidual standard error: %s on %d degrees of freedom\n",
+      format(signif(x$sigma[[i]], digits)), x$df[[2L]]
     ))
+    if (!is.na(x$r.squared[[i]])) {
+      # summary.lm()'s own cat() calls, spaces included
+      f <- x$fstatistic[[i]]
+      cat("Multiple R-squared: ", formatC(x$r.squared[[i]], digits = digits))
+      if (!is.null(f) && !anyNA(f)) {
+        cat(
+          ",\tAdjusted R-squared: ", formatC(x$adj.r.squared[[i]], digits = digits),
+          "\nF-statistic:", formatC(f[["value"]], digits = digits), "on", f[["numdf"]], "and",
+          f[["dendf"]], "DF,  p-value:",
+          format.pval(stats::pf(f[["value"]], f[["numdf"]], f[["dendf"]], lower.tail = FALSE),
+            digits = digits)
+        )
+      } else {
+        cat(",\tAdjusted R-squared: ", formatC(x$adj.r.squared[[i]], digits = digits))
+      }
+      cat("\n")
+    }
   }
   cat(sprintf(
     "\nTraining loss (MSE): %s after %d epoch%s (stop: %s)\n",
@@ -254,14 +267,71 @@ standard_errors <- function(object) {
   se
 }
 
-r_squared <- function(object) {
-  y <- object$y
-  if (is.null(y) || object$n_val > 0L) {
-    return(rep(NA_real_, length(object$sse)))
+r_squared <- function(object) fit_statistics(object)$r.squared
+
+#' summary.lm()'s R-squared, adjusted R-squared and F statistic, one per output (NA without
+#' the training data): mss from the fitted values (less any offset), rss the fit's SSE
+#' @noRd
+fit_statistics <- function(object) {
+  q <- length(object$sse)
+  if (is.null(object$fitted.values)) {
+    return(list(r.squared = rep(NA_real_, q), adj.r.squared = rep(NA_real_, q),
+      fstatistic = rep(list(NULL), q)))
   }
-  y <- as.matrix(y)
-  tss <- apply(y, 2L, function(v) if (object$intercept) sum((v - mean(v))^2) else sum(v^2))
-  unname(1 - object$sse / tss)
+  f <- as.matrix(object$fitted.values)
+  # R >= 4.3's summary.lm() measures R-squared against the offset; older ones do not
+  if (summary_lm_uses_offset()) f <- f - (object$offset %||% 0)
+  w <- object$weights %||% rep(1, nrow(f))
+  rdf <- object$df.residual
+  df_int <- as.integer(object$intercept)
+  n <- nrow(f)
+  out <- lapply(seq_len(q), function(j) {
+    rss <- object$sse[[j]]
+    mss <- if (object$intercept) {
+      m <- sum(w * f[, j] / sum(w))
+      sum(w * (f[, j] - m)^2)
+    } else {
+      sum(w * f[, j]^2)
+    }
+    r2 <- mss / (mss + rss)
+    numdf <- object$rank - df_int
+    list(
+      r2 = r2,
+      adj = 1 - (1 - r2) * ((n - df_int) / rdf),
+      f = if (numdf > 0 && rdf > 0) {
+        c(value = (mss / numdf) / (rss / rdf), numdf = numdf, dendf = rdf)
+      }
+    )
+  })
+  list(
+    r.squared = vapply(out, `[[`, numeric(1), "r2"),
+    adj.r.squared = vapply(out, `[[`, numeric(1), "adj"),
+    fstatistic = lapply(out, `[[`, "f")
+  )
+}
+
+summary_lm_uses_offset <- function() {
+  any(grepl("offset", deparse(stats::summary.lm), fixed = TRUE))
+}
+
+#' summary.lm()'s residuals: weighted by sqrt(w)
+#' @noRd
+weighted_residuals <- function(object) {
+  r <- object$residuals
+  if (!is.null(object$weights)) r <- r * sqrt(object$weights)
+  r
+}
+
+print_residuals <- function(r, rdf, digits, response = NULL) {
+  cat("\n", if (is.null(response)) "" else paste0("Response ", response, ": "),
+    if (rdf > 5L) "Residuals:\n" else "ALL residuals:\n", sep = "")
+  if (rdf > 5L) {
+    q <- stats::quantile(r)
+    names(q) <- c("Min", "1Q", "Median", "3Q", "Max")
+    print(structure(zapsmall(q, digits + 1L), names = names(q)), digits = digits)
+  } else {
+    print(r, digits = digits)
+  }
 }
 
 #' @rdname lr_fit-methods
@@ -323,7 +393,17 @@ confint.lr_fit <- function(object, parm, level = 0.95, ...) {
 fitted.lr_fit <- function(object, ...) {
   check_no_dots(...)
   check_has_data(object, "fitted()")
-  stats::napredict(object$na.action, object$fitted.values)
+  pad_rows(object, object$fitted.values)
+}
+
+#' Training-row values padded with NA for rows na.exclude dropped (as lm()); a fit with a
+#' validation fraction has values for its training rows only (as nobs())
+#' @noRd
+pad_rows <- function(object, values) {
+  if (!is.null(object$training_rows)) {
+    return(values)
+  }
+  stats::naresid(object$na.action, values)
 }
 
 #' @rdname lr_fit-methods
@@ -331,7 +411,7 @@ fitted.lr_fit <- function(object, ...) {
 residuals.lr_fit <- function(object, ...) {
   check_no_dots(...)
   check_has_data(object, "residuals()")
-  stats::naresid(object$na.action, object$residuals)
+  pad_rows(object, object$residuals)
 }
 
 #' @rdname lr_fit-methods
@@ -350,99 +430,84 @@ formula.lr_fit <- function(x, ...) {
 }
 
 #' @rdname lr_fit-methods
+#' @param se.fit Return standard errors of the predictions too (a list, as
+#'   [stats::predict.lm()]).
+#' @param interval `"none"`, `"confidence"` or `"prediction"`: intervals as
+#'   [stats::predict.lm()] gives them, at `level`.
 #' @export
-predict.lr_fit <- function(object, newdata = NULL, na.action = stats::na.pass, ...) {
+predict.lr_fit <- function(object, newdata = NULL, se.fit = FALSE,
+                           interval = c("none", "confidence", "prediction"), level = 0.95,
+                           na.action = stats::na.pass, ...) {
   check_no_dots(...)
+  check_flag(se.fit, "se.fit")
+  interval <- match_choice(interval, "interval", c("none", "confidence", "prediction"))
+  check_level(level)
+  inference <- se.fit || interval != "none"
+  if (inference) check_single_output(object, "predict(se.fit = , interval = )")
+  warn_not_converged(object, "predict()")
   if (is.null(newdata)) {
     check_has_data(object, "predict() without newdata")
-    warn_not_converged(object, "predict()")
-    return(stats::napredict(object$na.action, object$fitted.values))
-  }
-  warn_not_converged(object, "predict()")
-  warn_rank_deficient(object)
-  x <- prediction_matrix(object, newdata, na.action)
-  complete <- stats::complete.cases(x)
-  pred <- if (any(complete)) core_predict(object, x[complete, , drop = FALSE])
-  if (all(complete)) {
-    return(pred)
-  }
-  row_names <- rownames(x)
-  if (object$multi) {
-    out <- matrix(NA_real_, nrow(x), length(object$target_names),
-      dimnames = list(row_names, object$target_names))
-    if (!is.null(pred)) out[complete, ] <- pred
+    fit <- object$fitted.values
+    x <- if (inference) design_matrix(object)
+    offset <- NULL
   } else {
-    out <- stats::setNames(rep(NA_real_, nrow(x)), row_names)
-    if (!is.null(pred)) out[complete] <- pred
-  }
-  out
-}
-
-#' The core's predictions for a complete double matrix of features
-#' @noRd
-core_predict <- function(object, x) {
-  module <- core()
-  json <- reticulate::import("json", convert = FALSE)
-  pred <- with_core_conditions({
-    fit <- module$LRFit$from_dict(json$loads(json_encode(object$core)))
-    fit$predict(x)
-  }, what = function() "predict()", muffle = "RankDeficiencyWarning") # R warned already
-  as_r_prediction(pred, object$target_names, rownames(x))
-}
-
-prediction_matrix <- function(object, newdata, na.action) {
-  if (!is.null(object$terms)) {
-    if (!is.data.frame(newdata) && !is.list(newdata)) {
-      abort(sprintf(
-        "`newdata` must be a data frame with the variables of the formula; got %s.",
-        describe(newdata)
-      ), class = "lrtiers_argument_error")
+    warn_rank_deficient(object)
+    built <- prediction_matrix(object, newdata, na.action)
+    x <- built$x
+    offset <- built$offset
+    complete <- stats::complete.cases(x) & if (is.null(offset)) TRUE else !is.na(offset)
+    pred <- if (any(complete)) core_predict(object, x[complete, , drop = FALSE])
+    fit <- if (object$multi) {
+      matrix(NA_real_, nrow(x), length(object$target_names),
+        dimnames = list(rownames(x), object$target_names))
+    } else {
+      stats::setNames(rep(NA_real_, nrow(x)), rownames(x))
     }
-    x <- tryCatch(
-      new_model_matrix(object$terms, object$xlevels, object$contrasts, newdata,
-        na.action = na.action)$x,
-      error = function(e) {
-        abort(c("could not build the model matrix from `newdata`:", conditionMessage(e)),
-          class = "lrtiers_argument_error"
-        )
-      }
-    )
-  } else {
-    x <- newdata
-    if (is.numeric(x) && is.null(dim(x))) {
-      x <- if (length(object$feature_names) > 1L) {
-        matrix(x, nrow = 1L, dimnames = list(NULL, names(x)))
+    if (!is.null(pred)) {
+      if (object$multi) fit[complete, ] <- pred else fit[complete] <- pred
+    }
+    if (!is.null(offset)) fit <- fit + offset
+    if (inference) x <- with_intercept(object, x)
+  }
+  if (!inference) {
+    return(if (is.null(newdata)) pad_rows(object, fit) else fit)
+  }
+  kept <- !is.na(diag(object$xtx_inv))
+  v <- vcov(object)[kept, kept, drop = FALSE]
+  xk <- x[, kept, drop = FALSE]
+  se <- sqrt(rowSums((xk %*% v) * xk))
+  names(se) <- names(fit)
+  df <- object$df.residual
+  scale <- lr_sigma(object)
+  if (interval != "none") {
+    if (interval == "prediction" && !is.null(object$weights)) {
+      warning(if (is.null(newdata)) {
+        "assuming prediction variance inversely proportional to the weights used for fitting"
       } else {
-        matrix(x, ncol = 1L, dimnames = list(names(x), NULL))
-      }
+        "assuming constant prediction variance even though the fit is weighted"
+      }, call. = FALSE)
     }
-    if (is.data.frame(x)) {
-      bad <- names(x)[!vapply(x, is.numeric, logical(1))]
-      if (length(bad)) {
-        abort(sprintf("`newdata` must be numeric; non-numeric column(s): %s.",
-          paste(bad, collapse = ", ")), class = "lrtiers_type_error")
-      }
-      names <- names(x)
-      x <- as.matrix(x)
-      colnames(x) <- names
+    if (interval == "prediction" && is.null(newdata)) {
+      warning("predictions on current data refer to _future_ responses", call. = FALSE)
     }
-    if (!is.matrix(x) || !is.numeric(x)) {
-      abort(sprintf("`newdata` must be a numeric matrix, data frame or vector; got %s.",
-        describe_type(x)), class = "lrtiers_type_error")
-    }
-    features <- object$feature_names
-    if (!is.null(colnames(x)) && all(features %in% colnames(x))) {
-      x <- x[, features, drop = FALSE]
-    } else if (!is.null(colnames(x)) && any(features %in% colnames(x))) {
-      abort(sprintf("`newdata` lacks column(s) used in the fit: %s.",
-        paste(setdiff(features, colnames(x)), collapse = ", ")), class = "lrtiers_argument_error")
-    } else if (ncol(x) != length(features)) {
-      abort(sprintf("`newdata` must have %d column(s) like the training data; got %d.",
-        length(features), ncol(x)), class = "lrtiers_argument_error")
-    }
+    width <- stats::qt((1 - level) / 2, df, lower.tail = FALSE) *
+      if (interval == "confidence") se else sqrt(se^2 + scale^2 / prediction_weights(object, newdata))
+    fit <- cbind(fit = fit, lwr = fit - width, upr = fit + width)
   }
-  x <- as_double(x)
-  x
+  if (is.null(newdata)) {
+    fit <- pad_rows(object, fit)
+    se <- pad_rows(object, se)
+  }
+  if (!se.fit) {
+    return(fit)
+  }
+  list(fit = fit, se.fit = se, df = df, residual.scale = scale)
+}
+
+#' predict.lm()'s default: the fit's weights for its own rows, 1 for new data
+#' @noRd
+prediction_weights <- function(object, newdata) {
+  if (is.null(newdata)) object$weights %||% 1 else 1
 }
 
 check_has_data <- function(object, what) {
@@ -455,39 +520,4 @@ check_has_data <- function(object, what) {
       class = "lrtiers_argument_error"
     )
   }
-}
-
-check_no_dots <- function(...) {
-  if (...length()) {
-    names <- ...names() %||% rep("", ...length())
-    shown <- ifelse(nzchar(names), paste0("`", names, "`"), "an unnamed argument")
-    abort(sprintf("unused argument%s: %s.", if (...length() > 1L) "s" else "",
-      paste(shown, collapse = ", ")), call = sys.call(-1), class = "lrtiers_argument_error")
-  }
-}
-
-#' @rdname lr_fit-methods
-#' @export
-plot.lr_fit <- function(x, log = "y", main = sprintf("lr_fit(): tier \"%s\"", x$tier),
-                        xlab = "epoch", ylab = "loss (MSE)", ...) {
-  h <- x$history
-  if (!nrow(h)) {
-    abort("the fit ran no epochs: there is no loss curve to plot.")
-  }
-  has_val <- !is.null(h$val_loss)
-  values <- c(h$loss, if (has_val) h$val_loss, x$optimum$loss)
-  if (grepl("y", log, fixed = TRUE)) values <- values[values > 0]
-  graphics::plot(h$epoch, h$loss,
-    type = "l", log = log, ylim = range(values), xlab = xlab, ylab = ylab, main = main, ...
-  )
-  if (has_val) graphics::lines(h$epoch, h$val_loss, lty = 2L, col = "firebrick")
-  if (x$optimum$loss > 0 || !grepl("y", log, fixed = TRUE)) {
-    graphics::abline(h = x$optimum$loss, lty = 3L, col = "grey40")
-  }
-  graphics::legend("topright",
-    legend = c("training", if (has_val) "validation", "closed-form optimum"),
-    lty = c(1L, if (has_val) 2L, 3L),
-    col = c("black", if (has_val) "firebrick", "grey40"), bty = "n"
-  )
-  invisible(x)
 }

@@ -25,10 +25,7 @@
 #' str(lr_defaults()$defaults)
 lr_defaults <- function() {
   if (is.null(.state$defaults)) {
-    .state$defaults <- jsonlite::parse_json(
-      py_json(core()$defaults()),
-      simplifyVector = FALSE
-    )
+    .state$defaults <- core_defaults()
     .state$defaults$tiers <- unlist(.state$defaults$tiers)
   }
   .state$defaults
@@ -48,14 +45,6 @@ lr_tiers <- function() lr_defaults()$tiers
 #'   lr_tutorial_settings()
 #' ))
 lr_tutorial_settings <- function() lr_defaults()$tutorial_settings
-
-#' A Python object as JSON text (floats as Python's repr: they keep their bits)
-#' @noRd
-py_json <- function(object) {
-  force(object) # first: it may be what starts the chosen Python (core())
-  json <- reticulate::import("json", convert = FALSE)
-  reticulate::py_to_r(json$dumps(object, allow_nan = FALSE))
-}
 
 #' The settings a method was called with, as the core's keyword arguments.
 #'

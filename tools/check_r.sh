@@ -15,6 +15,8 @@ export LRTIERS_PYTHON=${LRTIERS_PYTHON:-$ROOT/.venv/bin/python}
 export RETICULATE_PYTHON=${RETICULATE_PYTHON:-$LRTIERS_PYTHON}
 # Tests must not skip for want of Python here: the skip helper errors instead.
 export LRTIERS_TESTS_REQUIRE_PYTHON=1
+# snapshot tests (printed output, messages) run here too, as on a developer's machine
+export NOT_CRAN=true
 export _R_CHECK_SYSTEM_CLOCK_=0   # no network to verify the time
 export _R_CHECK_CRAN_INCOMING_=false
 export PYTHONDONTWRITEBYTECODE=1

@@ -22,6 +22,9 @@ DEB_PACKAGES=(
   # reticulate 1.41's build dependencies, all in bookworm
   r-cran-rcpp r-cran-rcpptoml r-cran-here r-cran-png r-cran-rappdirs r-cran-rlang
   r-cran-withr r-cran-matrix
+  # suggested: broom (tests compare with broom on lm()), tibble (broom verbs return tibbles),
+  # callr (interrupt tests in child R sessions), ggplot2 (autoplot())
+  r-cran-broom r-cran-tibble r-cran-callr r-cran-ggplot2
   python3.11 python3.11-venv python3.11-dev build-essential xz-utils ca-certificates
 )
 missing=()

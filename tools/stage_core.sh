@@ -2,7 +2,7 @@
 # Copies the Python core (python/lrtiers) into inst/python/lrtiers, so that the
 # R package carries the core it was built with (and imports it when the active
 # Python has none), with a pyproject.toml that install_lrtiers() can pip-install.
-# inst/python is git-ignored: python/ stays the one source.
+# inst/python/lrtiers is git-ignored: python/ stays the one source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=$(sed -n 's/^Version:[[:space:]]*//p' DESCRIPTION)
@@ -11,7 +11,8 @@ if [ "$version" != "$core_version" ]; then
   echo "stage_core: R package version $version differs from the core's __version__ $core_version" >&2
   exit 1
 fi
-rm -rf inst/python
+# inst/python/lrtiers_torch_shield.py is the R package's own (tracked): keep it
+rm -rf inst/python/lrtiers inst/python/pyproject.toml
 mkdir -p inst/python
 (cd python && find lrtiers \( -name '*.py' -o -name '*.dat' -o -name requirements.txt \) \
   -exec install -D -m 644 {} ../inst/python/{} \;)

@@ -16,7 +16,7 @@ import torch
 
 from . import __version__
 from .errors import DivergenceError, StepSizeWarning
-from .inputs import XY, check_init, prepare_xy
+from .inputs import XY, check_init, check_weights, prepare_xy
 from .monitor import CallbackStopIteration, Monitor, StopRule
 from .optimizers import OptimizerSpec, resolve_optimizer
 from .precondition import Preconditioner, build_preconditioner
@@ -36,6 +36,7 @@ def lr_fit(
     x: Any,
     y: Any,
     *,
+    weights: Any = None,
     callback: Callable[[int, float], Any] | None = None,
     feature_names: Sequence[str] | None = None,
     target_names: Sequence[str] | None = None,
@@ -57,6 +58,10 @@ def lr_fit(
     settings, ``lrtiers.TUTORIAL_SETTINGS`` (plain SGD at a constant step on the raw
     columns for exactly ``epochs`` epochs), reproduce every tutorial bit for bit.
 
+    ``weights`` (n,) positive numbers make it weighted least squares, as lm(weights = ):
+    every tier minimises sum(w * r**2) / n (the weighted squared residuals summed, divided
+    by the number of rows, not by sum(w)), see _weighted_fit.
+
     ``callback(epoch, loss)`` runs after each epoch and stops the fit by returning False (or
     np.False_): the fit then is that of ``epochs=epoch``, bit for bit; an exception raised
     in it comes out of lr_fit as itself.
@@ -76,17 +81,21 @@ def lr_fit(
         )
     bar = ProgressBar(progress, settings_.epochs, f"lr_fit {settings_.tier}")
     data = prepare_xy(x, y, settings_.dtype, feature_names, target_names)
-    train, val = _split(data, settings_)
+    w = None if weights is None else check_weights(weights, data.x.shape[0])
+    train, val = (data, None) if w is not None else _split(data, settings_)
+    watched = bar.wrap(callback) if bar.watching else callback
     try:
         with thread_limit(settings_.threads):
-            return _fit(
-                train, val, data, settings_, bar.wrap(callback) if bar.watching else callback
-            )
+            if w is not None:
+                return _weighted_fit(data, w, settings_, watched)
+            return _fit(train, val, data, settings_, watched)
     finally:
         bar.close()
 
 
-def _fit(train: XY, val: XY | None, data: XY, settings: Settings, callback) -> LRFit:
+def _fit(
+    train: XY, val: XY | None, data: XY, settings: Settings, callback, stacklevel: int = 4
+) -> LRFit:
     n, p = train.x.shape
     q = train.y.shape[1]
     ref = least_squares(train.x, train.y, settings.intercept, alias_tol=settings.alias_tol)
@@ -162,7 +171,7 @@ def _fit(train: XY, val: XY | None, data: XY, settings: Settings, callback) -> L
     )
     verdict = judge(target, weight_kept, bias, loss, situation)
     if not verdict.converged:
-        warn_not_converged(verdict, settings.tier, stacklevel=4)
+        warn_not_converged(verdict, settings.tier, stacklevel=stacklevel)
     weight = np.full((q, p), np.nan)
     weight[:, kept] = weight_kept
     return LRFit(
@@ -237,6 +246,58 @@ _signature_and_doc()
 # ------------------------------------------------------------------------ the steps
 
 
+def _weighted_fit(data: XY, w: np.ndarray, settings: Settings, callback) -> LRFit:
+    """Weighted least squares as ordinary least squares on rows scaled by sqrt(w).
+
+    sum(w * (y - b - x W')**2) = sum((sqrt(w) y - b sqrt(w) - (sqrt(w) x) W')**2): the
+    intercept becomes the coefficient of a column sqrt(w), so every tier trains, unchanged,
+    on [sqrt(w), sqrt(w) x] -> sqrt(w) y without a separate intercept, and its MSE is
+    sum(w r**2) / n. The reference (QR) sees the same scaled rows. The fit is then given
+    back in the original form: bias = the first column's coefficient; predictions of new x
+    need no weights. SSE, history and losses are the weighted ones (lm()'s deviance).
+    """
+    if settings.validation is not None:
+        raise ValueError("weights cannot be combined with validation: validate separately")
+    root = np.sqrt(w)[:, None]
+    intercept = settings.intercept
+    columns = [root] if intercept else []
+    x = np.ascontiguousarray(np.hstack(columns + [data.x * root.astype(data.x.dtype)]))
+    y = np.ascontiguousarray(data.y * root.astype(data.y.dtype))
+    init = settings.init
+    if isinstance(init, dict):
+        q, p = data.y.shape[1], data.x.shape[1]
+        w0, b0 = check_init(init, p, q, intercept, settings.dtype)
+        init = {"weight": np.hstack([b0[:, None], w0]) if intercept else w0}
+    scaled = replace(settings, intercept=False, init=init)
+    names = (["(Intercept)"] if intercept else []) + list(data.feature_names)
+    train = replace(data, x=x.astype(data.x.dtype, copy=False), y=y, feature_names=names)
+    fit = _fit(train, None, train, scaled, callback, stacklevel=5)
+    return _unscaled(fit, data, settings, intercept)
+
+
+def _unscaled(fit: LRFit, data: XY, settings: Settings, intercept: bool) -> LRFit:
+    """A fit on [sqrt(w), sqrt(w) x] as the fit of y ~ x with weights."""
+
+    def split(weight):
+        weight = np.asarray(weight, dtype=np.float64)
+        if not intercept:
+            return weight, np.zeros(weight.shape[0])
+        return np.ascontiguousarray(weight[:, 1:]), weight[:, 0].copy()
+
+    weight, bias = split(fit.weight)
+    opt_weight, opt_bias = split(fit.optimum["weight"])
+    return replace(
+        fit,
+        weight=weight,
+        bias=bias,
+        optimum={**fit.optimum, "weight": opt_weight, "bias": opt_bias},
+        settings=settings.as_dict(),
+        feature_names=data.feature_names,
+        aliased=fit.aliased[1:] if intercept else fit.aliased,
+        weighted=True,
+    )
+
+
 def _split(data: XY, settings: Settings) -> tuple[XY, XY | None]:
     if isinstance(settings.validation, tuple):
         val = prepare_xy(
@@ -251,17 +312,23 @@ def _split(data: XY, settings: Settings) -> tuple[XY, XY | None]:
         return data, replace(val, feature_names=data.feature_names, target_names=data.target_names)
     if settings.validation is None:
         return data, None
-    n = data.x.shape[0]
+    train_rows, val_rows = split_rows(data.x.shape[0], settings.validation, settings.seed)
+    pick = lambda rows: replace(data, x=data.x[rows], y=data.y[rows])  # noqa: E731
+    return pick(train_rows), pick(val_rows)
+
+
+def split_rows(n: int, validation: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The 0-based (training, validation) rows of a validation fraction, in training order
+    (R asks for them: fitted values and residuals cover the training rows)."""
     order = np.arange(n)
-    np.random.RandomState(settings.seed).shuffle(order)  # seed 003's shuffled split
-    n_train = int(n * (1 - settings.validation))
+    np.random.RandomState(seed).shuffle(order)  # seed 003's shuffled split
+    n_train = int(n * (1 - validation))
     if n_train < 1 or n_train == n:
         raise ValueError(
-            f"validation={settings.validation} leaves {n_train} of {n} rows for training; "
+            f"validation={validation} leaves {n_train} of {n} rows for training; "
             "both parts need at least one row"
         )
-    pick = lambda rows: replace(data, x=data.x[rows], y=data.y[rows])  # noqa: E731
-    return pick(order[:n_train]), pick(order[n_train:])
+    return order[:n_train], order[n_train:]
 
 
 def _initial_parameters(
@@ -279,7 +346,9 @@ def _initial_parameters(
     so mapped to training coordinates)."""
     dtype = getattr(torch, settings.dtype)
     linear_weight = torch.empty(q, p_train, dtype=dtype)
-    torch.nn.init.kaiming_uniform_(linear_weight, a=math.sqrt(5), generator=generator)
+    with warnings.catch_warnings():  # every column aliased (one row): nothing to draw
+        warnings.filterwarnings("ignore", "Initializing zero-element tensors is a no-op")
+        torch.nn.init.kaiming_uniform_(linear_weight, a=math.sqrt(5), generator=generator)
     weight = linear_weight.numpy()
     bias = np.zeros(q, dtype=settings.dtype)
     if settings.intercept:

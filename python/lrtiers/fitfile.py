@@ -316,7 +316,11 @@ SCHEMA: dict[str, tuple[Check, bool]] = {
     "device": (text, True),
     "elapsed": (number(0), True),
     "extra": (obj(), True),
-    #: the R formula interface's formula (lrtiers for R, issue 10): kept verbatim
+    #: a weighted least-squares fit (written only when true: loss, sse and history are
+    #: then sum(w r^2) / n and sum(w r^2))
+    "weighted": (flag, False),
+    #: the R formula interface's section (terms with predvars, levels, contrasts, offset),
+    #: written and read by R, kept verbatim by Python
     "formula": (obj(), False),
 }
 

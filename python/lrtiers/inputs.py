@@ -247,6 +247,25 @@ def prepare_new_x(x: Any, feature_names: list[str], dtype: str = "float64") -> n
     return arr
 
 
+def check_weights(weights: Any, n: int) -> np.ndarray:
+    """lr_fit(weights=): (n,) positive finite float64 (lm()'s zero weights are not taken:
+    drop those rows instead)."""
+    arr, _ = _to_numeric_array(weights, "weights")
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(
+            f"weights must be a vector of {n} numbers (one per row); got shape {arr.shape}"
+        )
+    arr = arr.astype(np.float64)
+    bad = np.flatnonzero(~(np.isfinite(arr) & (arr > 0)))
+    if bad.size:
+        shown = ", ".join(str(i) for i in bad[:5]) + (" ..." if bad.size > 5 else "")
+        raise ValueError(
+            f"weights must be positive and finite; {bad.size} are not (0-based rows: {shown}); "
+            "drop rows of weight 0 instead"
+        )
+    return arr
+
+
 def check_init(
     init: dict, p: int, q: int, intercept: bool, dtype: str
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -24,6 +24,8 @@ from .inputs import prepare_new_x
 from .reference import row_chunks
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LRFit", "load_fit"]
+#: Keys written only when set (files without them read as False / None).
+OPTIONAL_FIELDS = ("weighted", "formula")
 
 
 @dataclass
@@ -60,7 +62,12 @@ class LRFit:
     device: str
     elapsed: float  # seconds spent training
     extra: dict[str, Any] = field(default_factory=dict)
-    formula: dict[str, Any] | None = None  # the R formula interface's, kept verbatim
+    #: Optional, written only when set: True for a weighted least-squares fit (loss, SSE and
+    #: history are then sum(w r**2) / n and sum(w r**2)).
+    weighted: bool = False
+    #: Optional, written only when set: the R formula section (terms with predvars, factor
+    #: levels, contrasts, offset) that R writes and reads; Python keeps it verbatim.
+    formula: dict[str, Any] | None = None
 
     # -- using the fit --------------------------------------------------------------------
 
@@ -128,9 +135,9 @@ class LRFit:
         """Plain Python values only (lists, floats, ints, str, bool, None, dicts)."""
         out: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
         for name in self.__dataclass_fields__:
+            if name in OPTIONAL_FIELDS and not getattr(self, name):
+                continue
             out[name] = _plain(getattr(self, name))
-        if out["formula"] is None:
-            del out["formula"]  # optional: only R's formula fits have one
         return out
 
     @classmethod

@@ -44,7 +44,7 @@ def test_signature_is_the_declaration():
         assert p.kind is inspect.Parameter.KEYWORD_ONLY
         assert p.default == f.default and type(p.default) is type(f.default), p.name
     rest = [p.name for p in params[2 + len(SETTING_FIELDS) :]]
-    assert rest == ["callback", "feature_names", "target_names", "progress"]
+    assert rest == ["weights", "callback", "feature_names", "target_names", "progress"]
     assert [f.name for f in dataclasses.fields(Settings)] == list(DEFAULTS)
 
 

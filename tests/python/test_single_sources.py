@@ -41,7 +41,7 @@ def test_the_torch_pin_lives_in_the_cores_requirements():
     # every other place that names the pin names this one, or reads the file
     readme = (ROOT / "README.md").read_text()
     assert set(re.findall(r"torch==(\d[\w.]*)", readme)) <= {pin}
-    for path in ("tools/setup.sh", "tools/stage_core.sh", "R/python.R", "pyproject.toml"):
+    for path in ("tools/setup.sh", "tools/stage_core.sh", "R/startup.R", "pyproject.toml"):
         text = (ROOT / path).read_text()
         assert not re.findall(r"torch==\d", text), f"{path} pins torch itself"
-    assert "requirements.txt" in (ROOT / "R" / "python.R").read_text()
+    assert "requirements.txt" in (ROOT / "R" / "startup.R").read_text()

@@ -60,7 +60,7 @@ test_that("lr_compare() takes x/y, a subset of tiers, and multi-output data", {
     seed = 1)
   expect_equal(nrow(one), 2L)
   expect_error(lr_compare(mpg ~ wt, data = mtcars, tiers = "nope", epochs = 2),
-    "tier must be one of", class = "lrtiers_value_error")
+    "`tier` must be one of", class = "lrtiers_value_error")
   expect_error(lr_compare(mpg ~ wt, data = mtcars, tiers = 1), "`tiers` must be")
   expect_error(lr_compare("x"), "no method", class = "lrtiers_argument_error")
 })

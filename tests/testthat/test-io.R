@@ -198,3 +198,20 @@ test_that("a version-1 file (lrtiers 0.1) still loads: nothing aliased, full ran
   expect_same_bits(to_r(py()$load_fit(test_path("fixtures", "fit-v1.json"))$weight),
     coef(fit)[-1])
 })
+
+test_that("a record whose fields do not fit together is refused, naming the field", {
+  skip_if_no_python()
+  fit <- lr_fit(mpg ~ wt + hp, data = mtcars, seed = 1)
+  path <- withr::local_tempfile(fileext = ".json")
+  lr_save(fit, path)
+  record <- jsonlite::parse_json(paste(readLines(path), collapse = "\n"))
+  broken <- list(
+    list(change = function(r) { r$weight[[1]] <- r$weight[[1]][1]; r }, regexp = "weight is not 1 x 2"),
+    list(change = function(r) { r$xtx_inv <- r$xtx_inv[1:2]; r }, regexp = "xtx_inv is not 3 x 3"),
+    list(change = function(r) { r$sse <- NULL; r }, regexp = "lacks sse")
+  )
+  for (case in broken) {
+    writeLines(lrtiers:::json_encode(case$change(record)), path)
+    expect_error(lr_load(path), case$regexp, class = "lrtiers_io_error")
+  }
+})

@@ -129,8 +129,11 @@ test_that("lr_doctor() reports the Python in use and versions", {
   expect_equal(unname(doc$versions[["reticulate"]]), as.character(packageVersion("reticulate")))
   expect_length(doc$missing, 0L)
   out <- capture.output(print(doc))
-  expect_true(any(grepl("torch", out)))
-  expect_true(any(grepl("Ready", out)))
+  # the versions found, not only the labels (which are always printed)
+  expect_true(sprintf("  %-14s %s", "torch", doc$versions[["torch"]]) %in% out)
+  expect_true(sprintf("  %-14s %s", "NumPy", doc$versions[["numpy"]]) %in% out)
+  expect_false(any(grepl("MISSING", out)))
+  expect_identical(utils::tail(out, 1L), "Ready: lr_fit() can run.")
 })
 
 test_that("library(lrtiers) imports nothing; LRTIERS_PYTHON picks the Python", {
@@ -194,15 +197,17 @@ test_that("a Python with torch but no lrtiers module uses the bundled core", {
   venv_site <- Sys.glob(file.path(venv, "lib", "python3*", "site-packages"))
   writeLines(site, file.path(venv_site, "main-venv.pth"))
   venv_python <- file.path(venv, "bin", "python")
+  # (PYTHONPATH emptied: a developer's may point at a core checkout)
   probe <- suppressWarnings(system2(venv_python, c("-c", shQuote("import torch, lrtiers")),
-    stdout = FALSE, stderr = FALSE))
+    stdout = FALSE, stderr = FALSE, env = "PYTHONPATH="))
   skip_if(identical(probe, 0L), "lrtiers is importable without .pth files here")
   res <- run_rscript(c(
     "library(lrtiers)",
     "fit <- lr_fit(mpg ~ wt, data = mtcars, tier = 'module', epochs = 3, seed = 1)",
     "cat('core from:', lr_doctor()$core_path, '\\n')",
     "cat('loss:', sprintf('%a', fit$loss), '\\n')"
-  ), env = c(sprintf("LRTIERS_PYTHON=%s", venv_python), sprintf("RETICULATE_PYTHON=%s", venv_python)))
+  ), env = c(sprintf("LRTIERS_PYTHON=%s", venv_python), sprintf("RETICULATE_PYTHON=%s", venv_python),
+    "PYTHONPATH="))
   out <- paste(res$output, collapse = "\n")
   expect_equal(res$status, 0L, info = out)
   expect_match(out, paste("core from:", file.path(bundled, "lrtiers")), fixed = TRUE)

@@ -1,0 +1,306 @@
+# The bridge: every call from the fitting, predicting and comparing code into the Python
+# core, and the mapping of Python's exceptions and warnings to R conditions. (Start-up,
+# the doctor and the installer talk to Python about Python itself: R/startup.R.)
+
+#' The one call into the core: fit, then bring back plain data
+#' @noRd
+fit_bridge <- function(x, y, settings, feature_names, target_names, weights = NULL,
+                       offset = NULL, progress, callback, call) {
+  if (!is.null(callback) && !is.function(callback)) {
+    abort(sprintf("`callback` must be NULL or a function(epoch, loss); got %s.", describe(callback)),
+      call,
+      class = "lrtiers_argument_error"
+    )
+  }
+  module <- core_for_fit(call)
+  epochs <- settings$epochs %||% lr_defaults()$defaults$epochs
+  monitor <- new_monitor(epochs, progress, callback)
+  on.exit(monitor$close(), add = TRUE)
+  # an offset is known: train on y - offset (as lm()), add it back to the fitted values
+  y_train <- if (is.null(offset)) y else y - offset
+  # a length-1 vector would reach Python as a scalar: a one-row fit sends a 1-d array
+  if (!is.matrix(y_train) && length(y_train) == 1L) y_train <- array(y_train, 1L)
+  if (length(weights) == 1L) weights <- array(weights, 1L)
+  args <- c(
+    list(x, y_train), settings,
+    list(feature_names = as.list(feature_names), target_names = as.list(target_names))
+  )
+  if (!is.null(weights)) args$weights <- weights
+  if (monitor$active) args$callback <- reticulate::r_to_py(monitor$callback, convert = TRUE)
+  pyfit <- withCallingHandlers(
+    with_core_conditions(
+      py_call_with(module$lr_fit, args),
+      call = call,
+      what = function() {
+        sprintf("the fit (at epoch %s of %d)", monitor$epoch_text(), as.integer(epochs))
+      }
+    ),
+    error = function(e) monitor$close() # end the progress line before the message
+  )
+  monitor$close()
+  monitor$rethrow(call)
+  core <- jsonlite::parse_json(py_json(pyfit$to_dict()), simplifyVector = FALSE)
+  # a validation fraction: fitted values and residuals of the training rows only (nobs())
+  rows <- seq_len(NROW(y))
+  if (is.numeric(settings$validation)) {
+    rows <- split_rows_bridge(NROW(y), settings$validation, core$settings$seed)
+  }
+  x_rows <- if (length(rows) == NROW(y)) x else x[rows, , drop = FALSE]
+  # fitted values, as lm() has them: no rank-deficiency warning for those
+  fitted <- with_core_conditions(pyfit$predict(x_rows), call = call,
+    muffle = "RankDeficiencyWarning")
+  fitted <- as_r_prediction(fitted, target_names, rownames(x_rows))
+  if (!is.null(offset)) fitted <- fitted + offset[rows]
+  list(core = core, fitted = fitted, rows = rows,
+    all_rows = if (length(rows) == NROW(y)) NULL else rows)
+}
+
+#' The 1-based training rows of a validation fraction, as the core splits them
+#' @noRd
+split_rows_bridge <- function(n, validation, seed) {
+  split <- core()$fit$split_rows(n, validation, seed)
+  as.integer(reticulate::py_to_r(split[[0L]])) + 1L
+}
+
+#' A core prediction (NumPy array) as a vector, or a matrix with one column per output
+#' @noRd
+as_r_prediction <- function(pred, target_names, row_names = NULL) {
+  pred <- reticulate::py_to_r(pred)
+  if (length(dim(pred)) == 2L) {
+    dimnames(pred) <- list(row_names, target_names)
+    pred
+  } else {
+    pred <- as.vector(pred)
+    names(pred) <- row_names
+    pred
+  }
+}
+
+#' The core's predictions for a complete double matrix of features
+#'
+#' The core gets only what prediction needs, never the history: the fit record without
+#' it becomes a Python LRFit once, kept for later calls (a few recent fits).
+#' @noRd
+core_predict <- function(object, x) {
+  predictor <- core_predictor(object)
+  pred <- with_core_conditions(predictor$predict(x), what = function() "predict()",
+    muffle = "RankDeficiencyWarning") # R warned already
+  as_r_prediction(pred, object$target_names, rownames(x))
+}
+
+core_predictor <- function(object) {
+  cache <- .state$predictors %||% list()
+  key <- object$key %||% ""
+  if (nzchar(key) && !is.null(cache[[key]])) {
+    return(cache[[key]])
+  }
+  module <- core()
+  json <- reticulate::import("json", convert = FALSE)
+  record <- object$core
+  record$history <- list(epoch = list(), loss = list(), grad_norm = list())
+  predictor <- with_core_conditions(module$LRFit$from_dict(json$loads(json_encode(record))),
+    what = function() "predict()")
+  if (nzchar(key)) {
+    cache[[key]] <- predictor
+    .state$predictors <- utils::tail(cache, 8L)
+  }
+  predictor
+}
+
+compare_bridge <- function(x, y, tiers, settings, feature_names, target_names, call) {
+  module <- core_for_fit(call)
+  args <- c(
+    list(x, y), settings,
+    list(feature_names = as.list(feature_names), target_names = as.list(target_names))
+  )
+  if (!is.null(tiers)) {
+    if (!is.character(tiers) || !length(tiers) || anyNA(tiers)) {
+      abort("`tiers` must be NULL or a character vector of tier names.", call,
+        class = "lrtiers_argument_error"
+      )
+    }
+    args$tiers <- as.list(tiers)
+  }
+  table <- with_core_conditions(py_call_with(module$lr_compare, args),
+    call = call, what = function() "lr_compare()"
+  )
+  # column by column (reticulate 1.41 does not recognise pandas 3's DataFrame class)
+  columns <- reticulate::py_to_r(table$to_dict(orient = "list"))
+  columns <- lapply(columns, function(col) if (is.list(col)) unlist(col) else col)
+  as.data.frame(columns, stringsAsFactors = FALSE, check.names = FALSE)
+}
+
+#' The core's declaration of tiers, settings and defaults, as parsed JSON
+#' @noRd
+core_defaults <- function() {
+  jsonlite::parse_json(py_json(core()$defaults()), simplifyVector = FALSE)
+}
+
+#' A Python object as JSON text (floats as Python's repr: they keep their bits)
+#' @noRd
+py_json <- function(object) {
+  force(object) # first: it may be what starts the chosen Python (core())
+  json <- reticulate::import("json", convert = FALSE)
+  reticulate::py_to_r(json$dumps(object, allow_nan = FALSE))
+}
+
+#' Call a Python function with a list of arguments, without copying them
+#'
+#' `do.call(f, args)` puts the values themselves into the call, and evaluating
+#' that call duplicates every vector in it: a 160 MB copy of a 1M x 20 matrix
+#' before reticulate even sees it. Binding the arguments to symbols avoids that.
+#' @noRd
+py_call_with <- function(fun, args) {
+  env <- new.env(parent = emptyenv())
+  symbols <- lapply(seq_along(args), function(i) as.name(paste0("arg", i)))
+  for (i in seq_along(args)) assign(paste0("arg", i), args[[i]], envir = env)
+  names(symbols) <- names(args)
+  assign("fun", fun, envir = env)
+  eval(as.call(c(list(as.name("fun")), symbols)), env)
+}
+
+#' Run `expr` (a call into the core); Python exceptions become R conditions of
+#' class lrtiers_error (with the Python class kept), Python warnings R warnings,
+#' and an interrupt an lrtiers_interrupted error.
+#' @noRd
+with_core_conditions <- function(expr, call = NULL, what = function() "the fit",
+                                 muffle = character()) {
+  warnings_module <- reticulate::import("warnings", convert = FALSE)
+  recorder <- warnings_module$catch_warnings(record = TRUE)
+  records <- recorder$`__enter__`()
+  warnings_module$simplefilter("always")
+  exited <- FALSE
+  exit <- function() {
+    if (!exited) {
+      exited <<- TRUE
+      recorder$`__exit__`(NULL, NULL, NULL)
+    }
+  }
+  on.exit(exit(), add = TRUE)
+  result <- tryCatch(
+    expr,
+    python.builtin.Exception = function(e) {
+      exit()
+      resignal_python_warnings(records, call, muffle)
+      stop(python_condition(e, call))
+    },
+    interrupt = function(e) {
+      exit()
+      stop(lrtiers_condition(
+        sprintf("%s was interrupted (Esc / Ctrl-C); nothing was returned.", what()),
+        class = "lrtiers_interrupted", call = call
+      ))
+    }
+  )
+  exit()
+  resignal_python_warnings(records, call, muffle)
+  result
+}
+
+#' R classes of the core's warnings (the Python class is kept as lrtiers_python_<name>)
+#' @noRd
+PYTHON_WARNING_CLASSES <- c(
+  StepSizeWarning = "lrtiers_step_size_warning",
+  ConvergenceWarning = "lrtiers_convergence_warning",
+  RankDeficiencyWarning = "lrtiers_rank_deficiency_warning"
+)
+
+resignal_python_warnings <- function(records, call, muffle = character()) {
+  for (record in reticulate::py_to_r(records)) {
+    category <- reticulate::py_to_r(reticulate::py_get_attr(record$category, "__name__"))
+    if (category %in% muffle) next
+    message <- as_r_conventions(reticulate::py_str(record$message))
+    class <- unname(PYTHON_WARNING_CLASSES[category])
+    warning(lrtiers_condition(
+      message,
+      class = c(if (!is.na(class)) class, paste0("lrtiers_python_", category)), call = call,
+      type = "warning"
+    ))
+  }
+}
+
+python_condition <- function(e, call) {
+  py_class <- class(e)[[1]]
+  short <- sub("^.*\\.", "", py_class)
+  message <- tryCatch(
+    paste(vapply(reticulate::py_to_r(e$args), function(a) paste(format(a), collapse = " "), ""),
+      collapse = " "
+    ),
+    error = function(err) conditionMessage(e)
+  )
+  if (!nzchar(message)) message <- conditionMessage(e)
+  message <- core_message_in_r(message)
+  about_argument <- grepl(sprintf("^`?(%s)\\b", paste(c(SETTING_NAMES, "init", "callback",
+    "weights", "feature_names", "target_names"), collapse = "|")), message)
+  class <- switch(short,
+    DivergenceError = "lrtiers_divergence_error",
+    ValueError = ,
+    TypeError = if (about_argument) "lrtiers_value_error" else "lrtiers_data_error",
+    "lrtiers_python_error"
+  )
+  extra <- list()
+  if (short == "DivergenceError") {
+    for (field in c("epoch", "loss", "lr", "lr_max", "tier")) {
+      extra[[field]] <- tryCatch(reticulate::py_to_r(e[[field]]), error = function(err) NULL)
+    }
+  }
+  condition <- lrtiers_condition(message,
+    class = c(class, "lrtiers_core_error"), call = call,
+    python_class = py_class
+  )
+  condition[names(extra)] <- extra
+  condition
+}
+
+#' A core message in R's conventions: the setting named first in backticks, `lr = "auto"`,
+#' TRUE/FALSE/NULL, 2^32, init$weight as a matrix, 1-based rows
+#' @noRd
+core_message_in_r <- function(message) {
+  message <- as_r_conventions(message)
+  names <- c(SETTING_NAMES, "callback", "weights", "feature_names", "target_names")
+  message <- sub(sprintf("^(%s) must", paste(names, collapse = "|")), "`\\1` must", message)
+  message <- gsub("2\\*\\*32", "2^32", message)
+  message <- sub(
+    "^init\\[\"(weight|bias)\"\\] must have shape \\(([0-9]+), ([0-9]+)\\); got \\(([0-9]+), ([0-9]+)\\)",
+    "`init$\\1` must be a \\2 x \\3 matrix (one row per output, one column per feature); got \\4 x \\5",
+    message
+  )
+  message <- sub("^init\\[\"(weight|bias)\"\\]", "`init$\\1`", message)
+  message <- sub("^init ", "`init` ", message)
+  # 0-based row numbers (Python's) as R's 1-based ones
+  zero_based <- regmatches(message, regexec("\\(0-based(?: rows)?: ([0-9, ]+)( \\.\\.\\.)?\\)", message,
+    perl = TRUE))[[1]]
+  if (length(zero_based)) {
+    rows <- as.integer(strsplit(zero_based[[2]], ", *")[[1]]) + 1L
+    message <- sub(zero_based[[1]], sprintf("(row%s %s%s)", if (length(rows) == 1L) "" else "s",
+      paste(rows, collapse = ", "), if (nzchar(zero_based[[3]])) ", ..." else ""), message,
+    fixed = TRUE)
+  }
+  message <- sub("^x contains", "the features contain", message)
+  message <- sub("^y contains", "the response contains", message)
+  message <- sub("([^.])$", "\\1.", message)
+  message
+}
+
+#' The core, ready to fit: started (see lr_core()), torch's BLAS checked. An Esc held back
+#' during the start-up reaches Python at its next call as a KeyboardInterrupt: the fit
+#' then ends as an lrtiers_interrupted error, and the session stays usable.
+#' @noRd
+core_for_fit <- function(call) {
+  tryCatch(
+    {
+      module <- core()
+      warn_unshielded_torch()
+      module
+    },
+    error = function(e) {
+      if (interrupted_in_python(e)) {
+        stop(lrtiers_condition(
+          "the fit was interrupted (Esc / Ctrl-C) while Python started; nothing was returned.",
+          class = "lrtiers_interrupted", call = call
+        ))
+      }
+      stop(e)
+    }
+  )
+}
