@@ -209,15 +209,7 @@ def obj(fields: Mapping[str, tuple[Check, bool]] | None = None, free: bool = Tru
     def check(value: Any, ctx: Context) -> None:
         if not isinstance(value, dict):
             raise FieldError(f"must be an object; got {_kind(value)}")
-        for key, (inner, required) in fields.items():
-            if key not in value:
-                if required:
-                    raise FieldError(f"lacks key {key!r}")
-                continue
-            try:
-                inner(value[key], ctx)
-            except FieldError as e:
-                raise FieldError(f"key {key!r} {e}") from None
+        _check_keys(value, fields, ctx, missing="lacks key {key}", label="key")
         if not free:
             unknown = sorted(set(value) - set(fields))
             if unknown:
@@ -334,16 +326,28 @@ def check_document(doc: Any) -> dict[str, Any]:
     if unknown:
         raise FieldError(f"field {unknown[0]!r} is not part of the fit format")
     ctx = Context()
-    for key, (check, required) in SCHEMA.items():
-        if key not in doc:
+    _check_keys(doc, SCHEMA, ctx, missing="field {key} is missing", label="field")
+    return doc
+
+
+def _check_keys(
+    value: dict[str, Any],
+    fields: Mapping[str, tuple[Check, bool]],
+    ctx: Context,
+    missing: str,
+    label: str,
+) -> None:
+    """Each listed key passes its check; a required one that is absent fails as `missing`
+    says; a failing check is prefixed with `label` and the key."""
+    for key, (check, required) in fields.items():
+        if key not in value:
             if required:
-                raise FieldError(f"field {key!r} is missing")
+                raise FieldError(missing.format(key=repr(key)))
             continue
         try:
-            check(doc[key], ctx)
+            check(value[key], ctx)
         except FieldError as e:
-            raise FieldError(f"field {key!r} {e}") from None
-    return doc
+            raise FieldError(f"{label} {key!r} {e}") from None
 
 
 def _check_finite(value: Any, where: str, depth: int = 0) -> None:
