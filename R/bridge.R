@@ -97,7 +97,10 @@ core_predictor <- function(object) {
   module <- core()
   json <- reticulate::import("json", convert = FALSE)
   record <- object$core
+  # a predictor only: without the history, and so without the epochs it counts (the
+  # core checks the two agree)
   record$history <- list(epoch = list(), loss = list(), grad_norm = list())
+  record$epochs_run <- 0L
   predictor <- with_core_conditions(module$LRFit$from_dict(json$loads(json_encode(record))),
     what = function() "predict()")
   if (nzchar(key)) {
