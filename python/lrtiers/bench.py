@@ -27,10 +27,10 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -39,6 +39,7 @@ from .errors import ConvergenceWarning, DivergenceError
 from .fit import lr_fit
 from .settings import TIERS, TUTORIAL_SETTINGS, default_threads
 from .tiers.dataloader_gd import batched_loader
+from .tutorial_scripts import SCRIPTS, dataloader_script, starting_values
 
 
 @dataclass
@@ -101,9 +102,9 @@ class Row:
         return statistics.median(self.ratio)
 
 
-
 def _epochs(n: int) -> str:
     return f"{n} epoch{'' if n == 1 else 's'}"
+
 
 def regression_data(n: int, p: int, seed: int = 0):
     rng = np.random.default_rng(seed)
@@ -127,8 +128,8 @@ def same_bits(a, b) -> bool:
 
 # ------------------------------------------------------------------ 1. tiny data
 #
-# Each tier's tutorial loop written out by hand (the scripts of
-# tests/python/test_tutorial_identity.py; the numpy tier's loop of tiers/numpy_gd.py),
+# Each tier's tutorial loop written out by hand (lrtiers.tutorial_scripts, which the
+# tier-identity tests check; the numpy tier's loop of tiers/numpy_gd.py),
 # timed from the seed to the last update, against lr_fit(**TUTORIAL_SETTINGS) with the same
 # lr, epochs and seed: the difference is everything lr_fit adds (checks, the least-squares
 # reference, the history with the gradient norm every epoch, the verdict).
@@ -139,15 +140,10 @@ def same_bits(a, b) -> bool:
 cpu_clock = time.process_time if not os.environ.get("LRTIERS_BENCH_WALL") else time.perf_counter
 
 
-def _start(seed: int, p: int, q: int) -> nn.Linear:
-    torch.manual_seed(seed)
-    return nn.Linear(p, q, dtype=torch.float64)
-
-
 def numpy_loop(x, y, seed, lr, epochs, batch_size):
     """Seeds 003/004: NumPy, hand-derived gradients (tiers/numpy_gd.py)."""
     start = cpu_clock()
-    init = _start(seed, x.shape[1], y.shape[1])
+    init = starting_values(seed, x.shape[1], y.shape[1], torch.float64)
     w = init.weight.detach().numpy().copy()
     b = init.bias.detach().numpy().copy()
     for epoch in range(epochs):
@@ -161,98 +157,25 @@ def numpy_loop(x, y, seed, lr, epochs, batch_size):
     return cpu_clock() - start, w, b
 
 
-def autograd_loop(x, y, seed, lr, epochs, batch_size):
-    """Seeds 001/004: tensors with requires_grad, the MSE by hand, update under no_grad."""
-    start = cpu_clock()
-    inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
-    model = _start(seed, x.shape[1], y.shape[1])
-    weights = model.weight.detach().clone().requires_grad_(True)
-    biases = model.bias.detach().clone().requires_grad_(True)
+def _timed(script: Callable, batched: bool = False, **options: Any) -> Callable:
+    """A script of lrtiers.tutorial_scripts on NumPy data, timed whole."""
 
-    def mse(preds, targets):
-        diff = preds - targets
-        return torch.sum(diff * diff) / diff.numel()
+    def loop(x, y, seed, lr, epochs, batch_size):
+        start = cpu_clock()
+        inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
+        args = (inputs, targets, seed, lr, epochs) + ((batch_size,) if batched else ())
+        weight, bias, _ = script(*args, **options)
+        return cpu_clock() - start, weight.numpy(), bias.numpy()
 
-    losses = []
-    for i in range(epochs):
-        preds = inputs @ weights.t() + biases
-        loss = mse(preds, targets)
-        losses.append(loss.item())
-        loss.backward()
-        with torch.no_grad():
-            weights -= lr * weights.grad
-            weights.grad.zero_()
-            biases -= lr * biases.grad
-            biases.grad.zero_()
-    return cpu_clock() - start, weights.detach().numpy(), biases.detach().numpy()
-
-
-def optim_loop(x, y, seed, lr, epochs, batch_size):
-    """Seed 004: autograd + nn.MSELoss + optim.SGD([b, w])."""
-    start = cpu_clock()
-    inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
-    model = _start(seed, x.shape[1], y.shape[1])
-    w = model.weight.detach().clone().requires_grad_(True)
-    b = model.bias.detach().clone().requires_grad_(True)
-    loss_fn = nn.MSELoss(reduction="mean")
-    optimizer = torch.optim.SGD([b, w], lr=lr)
-    losses = []
-    for t in range(epochs):
-        y_hat = inputs @ w.t() + b
-        loss = loss_fn(y_hat, targets)
-        losses.append(loss.item())
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return cpu_clock() - start, w.detach().numpy(), b.detach().numpy()
-
-
-def module_loop(x, y, seed, lr, epochs, batch_size):
-    """Seeds 001/002/004: nn.Linear, nn.MSELoss, optim.SGD(model.parameters())."""
-    start = cpu_clock()
-    inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
-    model = _start(seed, x.shape[1], y.shape[1])
-    loss_fn = nn.MSELoss(reduction="mean")
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = []
-    for t in range(epochs):
-        model.train()
-        y_hat = model(inputs)
-        loss = loss_fn(y_hat, targets)
-        losses.append(loss.item())
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return cpu_clock() - start, model.weight.detach().numpy(), model.bias.detach().numpy()
-
-
-def dataloader_loop(x, y, seed, lr, epochs, batch_size):
-    """Seed 000's loop, over the tier's loader (the same batches as DataLoader(dataset,
-    batch_size, shuffle=True), fetched a batch at a time): the bookkeeping is the difference."""
-    start = cpu_clock()
-    inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
-    torch.manual_seed(seed)
-    train_ds = TensorDataset(inputs, targets)
-    model = nn.Linear(inputs.shape[1], targets.shape[1], dtype=inputs.dtype)
-    train_dl = batched_loader(train_ds, batch_size, shuffle=True)
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    loss_fn = F.mse_loss
-    for epoch in range(epochs):
-        for xb, yb in train_dl:
-            pred = model(xb)
-            loss = loss_fn(pred, yb)
-            loss.backward()
-            opt.step()
-            opt.zero_grad()
-    return cpu_clock() - start, model.weight.detach().numpy(), model.bias.detach().numpy()
+    return loop
 
 
 HAND_LOOPS: dict[str, Callable] = {
     "numpy": numpy_loop,
-    "autograd": autograd_loop,
-    "optim": optim_loop,
-    "module": module_loop,
-    "dataloader": dataloader_loop,
+    **{tier: _timed(script) for tier, script in SCRIPTS.items()},
+    # seed 000's loop over the tier's loader (DataLoader's batches, fetched a batch at a
+    # time): the bookkeeping is the difference
+    "dataloader": _timed(dataloader_script, batched=True, loader=batched_loader),
 }
 
 
@@ -1006,8 +929,8 @@ def main(argv=None) -> int:
         "\n\nRatios are measured side by side in this run (interleaved repeats; median and "
         "min - max over them); ratio = ours / anchor unless the row says otherwise.\n\n"
         "- **tiny data**: lr_fit(**TUTORIAL_SETTINGS) with the tutorial's lr, epochs and seed "
-        "against the tier's tutorial loop written out by hand (the scripts of "
-        "tests/python/test_tutorial_identity.py; seed 000's loop over the tier's loader for "
+        "against the tier's tutorial loop written out by hand (lrtiers/tutorial_scripts.py, "
+        "which the tier-identity tests check; seed 000's loop over the tier's loader for "
         "the dataloader tier), with the same bits. Both are timed whole, from the seed to "
         "the result, in CPU seconds of the process (they run on one thread; other "
         "processes on the machine then slow neither side): lr_fit's checks, least-squares "
