@@ -133,6 +133,10 @@ start_core <- function() {
       class = "lrtiers_python_error", call = NULL
     ))
   }
+  # torch.optim imports torch._dynamo (and sympy with it) the first time it builds an
+  # optimizer, seconds into the first fit: an interrupt there leaves sympy half-imported
+  # and every later fit failing. That import belongs to torch's start-up, held back here.
+  reticulate::import("torch._dynamo", convert = FALSE)
   .state$core <- module
   module
 }
