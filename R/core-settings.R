@@ -12,7 +12,7 @@ FIT_FORMAT_VERSION <- 2L
 SETTING_NAMES <- c(
   "tier", "optimizer", "epochs", "lr", "momentum", "schedule", "batch_size", "shuffle",
   "precondition", "stop_when_converged", "tol", "seed", "intercept", "alias_tol", "init",
-  "dtype", "device", "standardize", "validation", "threads"
+  "dtype", "device", "standardize", "validation", "threads", "block_rows", "world_size"
 )
 
 #' How R checks and converts each setting before it crosses to Python
@@ -37,7 +37,9 @@ SETTING_KINDS <- c(
   device = "string",
   standardize = "flag",
   validation = "validation",
-  threads = "whole"
+  threads = "whole",
+  block_rows = "whole",
+  world_size = "whole"
 )
 
 #' Settings whose default is NULL (Python's None)
@@ -67,7 +69,9 @@ setting_formals <- function() {
     device = "cpu",
     standardize = NULL,
     validation = NULL,
-    threads = NULL
+    threads = NULL,
+    block_rows = 65536,
+    world_size = 1
   )
 }
 
@@ -94,6 +98,8 @@ setting_param_docs <- function() {
     "@param device `\"cpu\"`, or `\"cuda\"` / `\"cuda:N\"` where torch sees a GPU.",
     "@param standardize shorthand kept from lrtiers 0.1: `TRUE` means `precondition = \"scale\"`, `FALSE` `precondition = \"none\"`.",
     "@param validation `NULL`, a fraction of the rows held out by a seeded shuffle, or held-out data; its loss is recorded every epoch.",
-    "@param threads CPU threads for the arithmetic (`NULL`: every CPU this process may use); recorded in the fit, as the bits can depend on it."
+    "@param threads CPU threads for the arithmetic (`NULL`: every CPU this process may use); recorded in the fit, as the bits can depend on it.",
+    "@param block_rows streamed sources (lrtiers.scan): rows per block of the fixed-order sums over the data (a constant of the algorithm): the bits depend on it, never on chunk_rows or world_size.",
+    "@param world_size streamed sources: processes sharing each pass over the data (torch.distributed: gloo on CPU, nccl on GPU), spawned on this machine or taken from torchrun; the same bits for every world_size."
   )
 }

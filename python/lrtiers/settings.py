@@ -395,6 +395,23 @@ class Settings:
         "whole",
     )
 
+    block_rows: int = setting(
+        65536,
+        lambda v, n: whole(v, n, 1),
+        "streamed sources (lrtiers.scan): rows per block of the fixed-order sums over the "
+        "data (a constant of the algorithm): the bits depend on it, never on chunk_rows or "
+        "world_size",
+        "whole",
+    )
+    world_size: int = setting(
+        1,
+        lambda v, n: whole(v, n, 1, 1024),
+        "streamed sources: processes sharing each pass over the data (torch.distributed: "
+        "gloo on CPU, nccl on GPU), spawned on this machine or taken from torchrun; the "
+        "same bits for every world_size",
+        "whole",
+    )
+
     def as_dict(self) -> dict:
         """The settings as lr_fit() keywords: lr_fit(x, y, **fit.settings) re-runs the fit."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}

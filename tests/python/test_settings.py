@@ -116,6 +116,8 @@ BAD = {
     "standardize": ("yes", TypeError),
     "validation": (1.5, ValueError),
     "threads": (0, ValueError),
+    "block_rows": (0, ValueError),
+    "world_size": (1.5, TypeError),
 }
 
 
