@@ -29,6 +29,7 @@ from .settings import (  # noqa: E402
     TUTORIAL_SETTINGS,
     describe_settings,
 )
+from .sources import Source, scan  # noqa: E402
 
 
 def __getattr__(name: str) -> type:
@@ -65,6 +66,8 @@ __all__ = [
     "lr_compare",
     "LRFit",
     "load_fit",
+    "scan",
+    "Source",
     "ConvergenceWarning",
     "DivergenceError",
     "RankDeficiencyWarning",
