@@ -249,12 +249,10 @@ def _rank_error(rank: int, world_size: int, payload, text: str, trace: str) -> B
 
 
 def _stop(workers: list) -> None:
+    """End the workers still running (after a failure): SIGKILL, as a worker blocked in a
+    collective may not answer SIGTERM; they hold nothing that needs cleaning up."""
     for worker in workers:
-        if worker.is_alive():
-            worker.terminate()
-    deadline = time.monotonic() + 5
-    for worker in workers:
-        worker.join(max(0.0, deadline - time.monotonic()))
         if worker.is_alive():
             worker.kill()
-            worker.join()
+    for worker in workers:
+        worker.join()

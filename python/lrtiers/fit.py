@@ -15,12 +15,12 @@ import numpy as np
 import torch
 
 from . import __version__
+from .distributed import LOCAL, Group, joined_group, spawn
 from .errors import DivergenceError, StepSizeWarning
 from .inputs import XY, check_init, check_weights, prepare_xy
 from .monitor import CallbackStopIteration, Monitor, StopRule
 from .optimizers import OptimizerSpec, resolve_optimizer
 from .precondition import Preconditioner, build_preconditioner
-from .distributed import LOCAL, Group, joined_group, spawn
 from .process import fit_generator, thread_limit
 from .progress import ProgressBar
 from .reference import Reference, column_scale, least_squares, residual_ss
@@ -100,8 +100,12 @@ def lr_fit(
             f"callback must be a function callback(epoch, loss) or None; got {callback!r}"
         )
     if is_source(x):
-        for name, value in (("y", y), ("weights", weights), ("feature_names", feature_names),
-                            ("target_names", target_names)):
+        for name, value in (
+            ("y", y),
+            ("weights", weights),
+            ("feature_names", feature_names),
+            ("target_names", target_names),
+        ):
             if value is not None:
                 raise TypeError(
                     f"{name} cannot be given with a streamed source: the source names its "
@@ -220,8 +224,9 @@ def _streamed_fit(source: Any, settings: Settings, callback, group: Group) -> LR
     p, q = len(source.feature_names), len(source.target_names)
     if q == 0:
         raise ValueError(f"the source {source.path} names no y column: scan(path, x=..., y=...)")
-    data = StreamedData(source, layout_for(source, settings, group), group,
-                        settings.dtype, settings.device)
+    data = StreamedData(
+        source, layout_for(source, settings, group), group, settings.dtype, settings.device
+    )
     if data.n_train == 0:
         raise ValueError(f"validation={settings.validation} leaves no rows for training")
     ref, y_sd = streamed_reference(data, settings.intercept, settings.alias_tol)
@@ -240,12 +245,17 @@ def _streamed_fit(source: Any, settings: Settings, callback, group: Group) -> LR
         int(kept.sum()), q, settings.dtype, settings.device, data.n_val > 0
     )
     tensors.generator = generator
-    monitor = StreamMonitor(data, holder, tensors, **_monitor_settings(settings, plan, pre, callback))
+    monitor = StreamMonitor(
+        data, holder, tensors, **_monitor_settings(settings, plan, pre, callback)
+    )
     tensors.loader = monitor
     final, elapsed = _train(tensors, start, settings, plan.spec, monitor)
     names = XY(
-        np.empty((0, p)), np.empty((0, q)), list(source.feature_names),
-        list(source.target_names), 2 if q > 1 else 1,
+        np.empty((0, p)),
+        np.empty((0, q)),
+        list(source.feature_names),
+        list(source.target_names),
+        2 if q > 1 else 1,
     )
     return _result(
         plan,
@@ -613,9 +623,7 @@ def _divergence(epoch: int, loss: float, settings: Settings, spec: OptimizerSpec
 # ------------------------------------------------------------------------ lr_compare
 
 
-def lr_compare(
-    x: Any, y: Any, tiers: Sequence[str] = TIERS, **settings: Any
-) -> pd.DataFrame:
+def lr_compare(x: Any, y: Any, tiers: Sequence[str] = TIERS, **settings: Any) -> pd.DataFrame:
     """Fit several tiers on the same data and settings; a pandas DataFrame, one row per
     tier after a first row with the closed-form least-squares answer.
 

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .distributed import LOCAL, Group
+from .distributed import Group
 from .monitor import Monitor
 from .precondition import Preconditioner, build_preconditioner, scaling
 from .reference import Reference, _power_of_two_at_least, design_block, solve_from_r
@@ -377,7 +377,10 @@ class StreamMonitor(Monitor):
         share = rows / self.n
         self._grad_forms = list(grads)
         self._block_parts.append(
-            (float(loss.item()) * share, [None if g is None else _as_float64(g) * share for g in grads])
+            (
+                float(loss.item()) * share,
+                [None if g is None else _as_float64(g) * share for g in grads],
+            )
         )
 
     def _step_with_sum(self) -> None:
@@ -389,9 +392,11 @@ class StreamMonitor(Monitor):
         ]
         # booked as the full-batch step's loss and gradient (the monitor's own logic)
         super().record(np.float64(loss), *totals)
-        trained = [(param, total, model) for param, total, model in zip(
-            self._params, totals, self._grad_forms, strict=False
-        ) if model is not None]
+        trained = [
+            (param, total, model)
+            for param, total, model in zip(self._params, totals, self._grad_forms, strict=False)
+            if model is not None
+        ]
         assert self.holder.held is not None, "the tier did not build its optimizer"
         self.holder.held.take(
             [param for param, _, _ in trained],
@@ -420,7 +425,11 @@ class StreamMonitor(Monitor):
 
         parts = self.stream.over_blocks(block, part)
         sse = ordered_sum([p[0] for p in parts], 0.0)
-        grads = [ordered_sum([p[1][i] for p in parts], 0.0) for i in range(len(parts[0][1]))] if parts else []
+        grads = (
+            [ordered_sum([p[1][i] for p in parts], 0.0) for i in range(len(parts[0][1]))]
+            if parts
+            else []
+        )
         return sse, grads
 
     def _evaluate(self, booked: bool = True) -> float:
@@ -484,10 +493,16 @@ def placeholder_tensors(p: int, q: int, dtype: str, device: str, validation: boo
     x = torch.empty((0, p), dtype=torch_dtype, device=device)
     y = torch.empty((0, q), dtype=torch_dtype, device=device)
     return TrainingData(
-        x, y, np.empty((0, p), dtype=dtype), np.empty((0, q), dtype=dtype),
-        x_val=x if validation else None, y_val=y if validation else None,
+        x,
+        y,
+        np.empty((0, p), dtype=dtype),
+        np.empty((0, q), dtype=dtype),
+        x_val=x if validation else None,
+        y_val=y if validation else None,
     )
 
 
 def with_world(settings: Any, group: Group) -> Any:
-    return replace(settings, world_size=group.size) if settings.world_size != group.size else settings
+    return (
+        replace(settings, world_size=group.size) if settings.world_size != group.size else settings
+    )
