@@ -241,6 +241,8 @@ class Source:
             raise ValueError(f"column(s) {both} are in both x and y; a column is one or the other")
         if not features:
             raise ValueError(f"x names no columns of {self.path!r}: nothing to fit or predict from")
+        if self.n_rows == 0:
+            raise ValueError(f"{self.path!r} has no rows: there is nothing to read")
         kinds = self._column_kinds()
         for name in features + targets:
             if kinds[name] is not None:
@@ -248,8 +250,6 @@ class Source:
                     f"column {name!r} of {self.path!r} is {kinds[name]}; lrtiers reads numbers "
                     "only (integers, floats or booleans)"
                 )
-        if self.n_rows == 0:
-            raise ValueError(f"{self.path!r} has no rows: there is nothing to read")
         self.feature_names, self.target_names = features, targets
         self.chunk_rows = chunk_rows
 
@@ -260,7 +260,9 @@ class Source:
 def _arrow_kind(dtype: Any) -> str | None:
     """None for the types read as numbers, else the type's name."""
     types = _pyarrow().types
-    if types.is_integer(dtype) or types.is_floating(dtype) or types.is_boolean(dtype):
+    # a column with no values at all (Arrow's null type) reads as NaN, like any null
+    numeric = (types.is_integer, types.is_floating, types.is_boolean, types.is_null)
+    if any(is_kind(dtype) for is_kind in numeric):
         return None
     return f"of type {dtype}"
 
@@ -347,19 +349,21 @@ class ParquetSource(Source):
                 continue
             first = bisect.bisect_right(starts, row) - 1
             last = bisect.bisect_right(starts, stop - 1) - 1  # the group that holds stop - 1
-            position = starts[first]  # the global row of the next batch's first row
-            batches = self._file(f).iter_batches(
-                batch_size=self.chunk_rows, row_groups=list(range(first, last + 1)), columns=names
-            )
-            for batch in batches:
-                end = position + batch.num_rows
-                if end > row:
-                    piece = batch.slice(row - position, min(end, stop) - row)
-                    yield from _pieces(_arrow_block(piece, names), self.chunk_rows)
-                    row = min(end, stop)
-                position = end
-                if row >= stop:
-                    break
+            for group in range(first, last + 1):
+                # one row group per call: asked for several, the reader buffers them all
+                position = starts[group]  # the global row of the next batch's first row
+                batches = self._file(f).iter_batches(
+                    batch_size=self.chunk_rows, row_groups=[group], columns=names
+                )
+                for batch in batches:
+                    end = position + batch.num_rows
+                    if end > row:
+                        piece = batch.slice(row - position, min(end, stop) - row)
+                        yield from _pieces(_arrow_block(piece, names), self.chunk_rows)
+                        row = min(end, stop)
+                    position = end
+                    if row >= stop:
+                        break
             f += 1
 
     def _file_end(self, f: int) -> int:
@@ -439,7 +443,7 @@ class CsvSource(Source):
         # every numeric column as float64 (an integer column may hold a decimal point
         # further down), booleans as booleans
         self._read_types = {
-            name: (pa.bool_() if pa.types.is_boolean(schema.field(name).type) else pa.float64())
+            name: pa.bool_() if pa.types.is_boolean(schema.field(name).type) else pa.float64()
             for name in self.columns
             if self._types[name] is None
         }
