@@ -6,7 +6,7 @@ PY := $(CURDIR)/$(VENV)/bin/python
 export LRTIERS_PYTHON := $(PY)
 export RETICULATE_PYTHON := $(PY)
 
-.PHONY: setup demo test test-python test-r test-parity bench lint clean
+.PHONY: setup demo test test-python test-r test-parity bench bench-big lint clean
 
 setup:
 	@bash tools/setup.sh
@@ -31,6 +31,11 @@ test-parity:
 
 bench: setup
 	$(PY) -m lrtiers.bench
+
+# a streamed fit of a file larger than memory where the disk allows it (400M x 10 float64,
+# 32 GB); BENCH_BIG_ARGS="--rows 50000000" for a smaller one. Not part of make test.
+bench-big: setup
+	$(PY) -m lrtiers.bench_big $(BENCH_BIG_ARGS)
 
 lint:
 	$(VENV)/bin/ruff check python tests inst/python/lrtiers_torch_shield.py

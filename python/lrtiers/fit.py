@@ -8,13 +8,14 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from . import __version__
+from .distributed import LOCAL, Group, joined_group, spawn
 from .errors import DivergenceError, StepSizeWarning
 from .inputs import XY, check_init, check_weights, prepare_xy
 from .monitor import CallbackStopIteration, Monitor, StopRule
@@ -22,11 +23,30 @@ from .optimizers import OptimizerSpec, resolve_optimizer
 from .precondition import Preconditioner, build_preconditioner
 from .process import fit_generator, thread_limit
 from .progress import ProgressBar
-from .reference import column_scale, least_squares, residual_ss
+from .reference import Reference, column_scale, least_squares, residual_ss
 from .result import LRFit
-from .settings import SETTING_FIELDS, TIERS, Settings, check_settings, new_seed
+from .settings import (
+    SETTING_FIELDS,
+    TIERS,
+    Settings,
+    check_settings,
+    default_threads,
+    new_seed,
+)
+from .streaming import (
+    StepHolder,
+    StreamedData,
+    StreamMonitor,
+    check_streamable,
+    layout_for,
+    placeholder_tensors,
+    streamed_preconditioner,
+    streamed_reference,
+    streamed_sse,
+    with_world,
+)
 from .tiers import Parameters, TrainingData, get_tier
-from .verdict import Situation, build_target, judge, warn_not_converged
+from .verdict import Situation, Target, build_target, judge, warn_not_converged
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +54,7 @@ if TYPE_CHECKING:
 
 def lr_fit(
     x: Any,
-    y: Any,
+    y: Any = None,
     *,
     weights: Any = None,
     callback: Callable[[int, float], Any] | None = None,
@@ -79,6 +99,26 @@ def lr_fit(
         raise TypeError(
             f"callback must be a function callback(epoch, loss) or None; got {callback!r}"
         )
+    if is_source(x):
+        for name, value in (
+            ("y", y),
+            ("weights", weights),
+            ("feature_names", feature_names),
+            ("target_names", target_names),
+        ):
+            if value is not None:
+                raise TypeError(
+                    f"{name} cannot be given with a streamed source: the source names its "
+                    "columns (lrtiers.scan(path, x=[...], y=[...]))"
+                )
+        return fit_source(x, settings_, callback, progress)
+    if settings_.world_size != 1:
+        raise ValueError(
+            f"world_size={settings_.world_size} needs a streamed source: "
+            "lr_fit(lrtiers.scan(path, x=[...], y=[...]), world_size=...)"
+        )
+    if y is None:
+        raise TypeError("lr_fit() needs y, the response (or a streamed source as x)")
     bar = ProgressBar(progress, settings_.epochs, f"lr_fit {settings_.tier}")
     data = prepare_xy(x, y, settings_.dtype, feature_names, target_names)
     w = None if weights is None else check_weights(weights, data.x.shape[0])
@@ -100,8 +140,7 @@ def _fit(
     q = train.y.shape[1]
     ref = least_squares(train.x, train.y, settings.intercept, alias_tol=settings.alias_tol)
     kept = ~ref.feature_aliased
-    if ref.rank == 0:
-        raise ValueError("every column of x is zero: there is no coefficient to fit")
+    _check_rank(ref)
     # lr_fit's own copies, trained on in place (aliased columns are left out)
     train_x = train.x if kept.all() else np.ascontiguousarray(train.x[:, kept])
     val_x = None if val is None else (val.x if kept.all() else np.ascontiguousarray(val.x[:, kept]))
@@ -109,6 +148,150 @@ def _fit(
     for arr in (train_x, val_x):
         if arr is not None:
             pre.apply(arr)
+    _, y_sd = column_scale(train.y, center=settings.intercept)
+    plan = _plan(ref, pre, settings, q, y_sd)
+
+    generator = fit_generator(settings.seed)  # the fit's own: the caller's are untouched
+    start = _initial_parameters(settings, train_x.shape[1], q, p, kept, pre, generator)
+    tensors = _to_device(train_x, train.y, val_x, None if val is None else val.y, settings.device)
+    tensors.generator = generator
+    monitor = Monitor(tensors, **_monitor_settings(settings, plan, pre, callback))
+    final, elapsed = _train(tensors, start, settings, plan.spec, monitor)
+    return _result(
+        plan,
+        pre,
+        ref,
+        monitor,
+        final,
+        elapsed,
+        sse=residual_ss(train_x, train.y, final.weight, final.bias),
+        n_val=0 if val is None else val.x.shape[0],
+        names=data,
+        stacklevel=stacklevel + 1,
+    )
+
+
+# ------------------------------------------------------------------ streamed sources
+
+
+def is_source(value: Any) -> bool:
+    """A streamed source (lrtiers.scan): it reads row ranges, it does not hold them."""
+    return callable(getattr(value, "rows", None)) and hasattr(value, "n_rows")
+
+
+def fit_source(source: Any, settings: Settings, callback, progress: bool | None) -> LRFit:
+    """A fit on a streamed source: in this process, in the torch.distributed group this
+    process is part of (torchrun), or in world_size processes spawned for it."""
+    check_streamable(settings)
+    if settings.seed is None:  # one seed for every rank
+        settings = replace(settings, seed=new_seed())
+    group = joined_group(settings.world_size, settings.device)
+    if group is None and settings.world_size > 1:
+        fit = spawn(settings.world_size, _spawned_fit, (source, settings, callback))
+        if not fit.converged:  # warned in the worker, where no one saw it
+            warn_not_converged(_verdict_of(fit), settings.tier, stacklevel=4)
+        return fit
+    bar = ProgressBar(
+        progress if (group is None or group.rank == 0) else False,
+        settings.epochs,
+        f"lr_fit {settings.tier}",
+    )
+    watched = bar.wrap(callback) if bar.watching else callback
+    try:
+        with thread_limit(settings.threads):
+            return _streamed_fit(source, settings, watched, group or LOCAL)
+    finally:
+        bar.close()
+
+
+def _spawned_fit(group: Group, source: Any, settings: Settings, callback) -> LRFit:
+    """One rank of lr_fit(source, world_size=W): the CPUs shared between the ranks."""
+    threads = settings.threads or max(1, default_threads() // group.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the parent warns, once
+        with thread_limit(threads):
+            return _streamed_fit(source, settings, callback, group)
+
+
+def _verdict_of(fit: LRFit):
+    from .verdict import Verdict
+
+    return Verdict(**{k: v for k, v in fit.verdict.items() if k in Verdict.__dataclass_fields__})
+
+
+def _streamed_fit(source: Any, settings: Settings, callback, group: Group) -> LRFit:
+    settings = with_world(settings, group)
+    p, q = len(source.feature_names), len(source.target_names)
+    if q == 0:
+        raise ValueError(f"the source {source.path} names no y column: scan(path, x=..., y=...)")
+    data = StreamedData(
+        source, layout_for(source, settings, group), group, settings.dtype, settings.device
+    )
+    if data.n_train == 0:
+        raise ValueError(f"validation={settings.validation} leaves no rows for training")
+    ref, y_sd = streamed_reference(data, settings.intercept, settings.alias_tol)
+    kept = ~ref.feature_aliased
+    _check_rank(ref)
+    data.kept = kept
+    pre = data.pre = streamed_preconditioner(settings.precondition, ref, data)
+    plan = _plan(ref, pre, settings, q, y_sd, stacklevel=5)
+    holder = StepHolder()
+    if settings.full_batch:
+        plan = replace(plan, spec=replace(plan.spec, holder=holder))
+
+    generator = fit_generator(settings.seed)
+    start = _initial_parameters(settings, int(kept.sum()), q, p, kept, pre, generator)
+    tensors = placeholder_tensors(
+        int(kept.sum()), q, settings.dtype, settings.device, data.n_val > 0
+    )
+    tensors.generator = generator
+    monitor = StreamMonitor(
+        data, holder, tensors, **_monitor_settings(settings, plan, pre, callback)
+    )
+    tensors.loader = monitor
+    final, elapsed = _train(tensors, start, settings, plan.spec, monitor)
+    names = XY(
+        np.empty((0, p)),
+        np.empty((0, q)),
+        list(source.feature_names),
+        list(source.target_names),
+        2 if q > 1 else 1,
+    )
+    return _result(
+        plan,
+        pre,
+        ref,
+        monitor,
+        final,
+        elapsed,
+        sse=streamed_sse(data, final.weight, final.bias),
+        n_val=data.n_val,
+        names=names,
+        stacklevel=6,
+        source=source.describe(),
+    )
+
+
+def _check_rank(ref: Reference) -> None:
+    if ref.rank == 0:
+        raise ValueError("every column of x is zero: there is no coefficient to fit")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What training needs besides the data: the settings, the curvature, the optimizer with
+    every number resolved, and the target the verdict judges against."""
+
+    settings: Settings
+    lipschitz: float
+    mu: float
+    spec: OptimizerSpec
+    target: Target
+
+
+def _plan(
+    ref: Reference, pre: Preconditioner, settings: Settings, q: int, y_sd, stacklevel: int = 4
+) -> _Plan:
     lipschitz, mu = pre.curvature(ref, q)
     if not (math.isfinite(lipschitz) and lipschitz > 0):
         raise ValueError(
@@ -116,7 +299,6 @@ def _fit(
             f"too large or too small for float64 gradient descent with "
             f"precondition={settings.precondition!r}; use precondition='orthogonal'"
         )
-    _, y_sd = column_scale(train.y, center=settings.intercept)
     spec = resolve_optimizer(settings, lipschitz, mu, float(np.sqrt(np.mean(y_sd**2))))
     if settings.lr != "auto" and spec.lr > spec.lr_max:
         warnings.warn(
@@ -124,52 +306,74 @@ def _fit(
             f"{spec.name!r} on this data, {spec.lr_max:.6g}: the fit will likely diverge. "
             f"Use lr='auto' or a smaller lr{_precondition_hint(settings)}.",
             StepSizeWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
-    target = build_target(ref, settings.dtype)
+    return _Plan(settings, lipschitz, mu, spec, build_target(ref, settings.dtype))
 
-    generator = fit_generator(settings.seed)  # the fit's own: the caller's are untouched
-    start = _initial_parameters(settings, train_x.shape[1], q, p, kept, pre, generator)
-    tensors = _to_device(train_x, train.y, val_x, None if val is None else val.y, settings.device)
-    tensors.generator = generator
-    monitor = Monitor(
-        tensors,
-        tier=settings.tier,
-        epochs=settings.epochs,
-        batch_size=settings.batch_size,
-        shuffle=settings.shuffle,
-        books_late=spec.name != "lbfgs",
-        tol=settings.tol,
-        callback=callback,
-        intercept=settings.intercept,
-        stop_rule=StopRule(target, pre.to_original) if settings.stop_when_converged else None,
-        divergence=lambda epoch, loss: _divergence(epoch, loss, settings, spec),
-    )
+
+def _monitor_settings(settings: Settings, plan: _Plan, pre: Preconditioner, callback) -> dict:
+    spec = plan.spec
+    return {
+        "tier": settings.tier,
+        "epochs": settings.epochs,
+        "batch_size": settings.batch_size,
+        "shuffle": settings.shuffle,
+        "books_late": spec.name != "lbfgs",
+        "tol": settings.tol,
+        "callback": callback,
+        "intercept": settings.intercept,
+        "stop_rule": StopRule(plan.target, pre.to_original)
+        if settings.stop_when_converged
+        else None,
+        "divergence": lambda epoch, loss: _divergence(epoch, loss, settings, spec),
+    }
+
+
+def _train(tensors: TrainingData, start: Parameters, settings: Settings, spec, monitor):
     started = time.perf_counter()
     try:
         final = get_tier(settings.tier)(tensors, start, settings, spec, monitor)
     except CallbackStopIteration as carried:
         raise carried.error from None  # the callback's own exception, as it raised it
-    elapsed = time.perf_counter() - started
+    return final, time.perf_counter() - started
 
+
+def _result(
+    plan: _Plan,
+    pre: Preconditioner,
+    ref: Reference,
+    monitor: Monitor,
+    final: Parameters,
+    elapsed: float,
+    *,
+    sse: np.ndarray,
+    n_val: int,
+    names: Any,
+    stacklevel: int,
+    **optional: Any,
+) -> LRFit:
+    """The LRFit of a finished training run, judged against the reference."""
+    settings, spec = plan.settings, plan.spec
+    kept = ~ref.feature_aliased
+    q, p = ref.coef.shape[1], kept.size
     weight_kept, bias = pre.to_original(final.weight, final.bias)
     booked = monitor.history
     history = {"epoch": booked.epoch, "loss": booked.loss, "grad_norm": booked.grad_norm}
-    if val is not None:
+    if n_val:
         history["val_loss"] = booked.val_loss
     loss = history["loss"][-1] if history["loss"] else monitor.initial_loss
     situation = Situation(
         settings,
         spec,
-        lipschitz,
-        mu,
+        plan.lipschitz,
+        plan.mu,
         len(history["epoch"]),
         monitor.stop_reason,
         history["loss"],
         monitor.initial_loss,
-        _steps_per_epoch(train_x.shape[0], settings.batch_size),
+        _steps_per_epoch(ref.n, settings.batch_size),
     )
-    verdict = judge(target, weight_kept, bias, loss, situation)
+    verdict = judge(plan.target, weight_kept, bias, loss, situation)
     if not verdict.converged:
         warn_not_converged(verdict, settings.tier, stacklevel=stacklevel)
     weight = np.full((q, p), np.nan)
@@ -187,23 +391,24 @@ def _fit(
         lr=spec.lr,
         lr_max=spec.lr_max,
         optimum={"weight": ref.weight, "bias": ref.bias, "loss": ref.loss},
-        sse=residual_ss(train_x, train.y, final.weight, final.bias),
+        sse=sse,
         df_residual=ref.df_residual,
         xtx_inv=ref.xtx_inv(),
         settings=settings.as_dict(),
-        feature_names=data.feature_names,
-        target_names=data.target_names,
-        y_ndim=data.y_ndim,
-        n_train=n,
-        n_val=0 if val is None else val.x.shape[0],
+        feature_names=names.feature_names,
+        target_names=names.target_names,
+        y_ndim=names.y_ndim,
+        n_train=ref.n,
+        n_val=n_val,
         aliased=ref.feature_aliased.tolist(),
         rank=ref.rank,
         verdict=verdict.as_dict(),
         optimizer=spec.as_dict(),
-        preconditioner=_preconditioner_record(pre, lipschitz, mu, ref),
+        preconditioner=_preconditioner_record(pre, plan.lipschitz, plan.mu, ref),
         versions=versions(),
         device=settings.device,
         elapsed=elapsed,
+        **optional,
     )
 
 
@@ -418,9 +623,7 @@ def _divergence(epoch: int, loss: float, settings: Settings, spec: OptimizerSpec
 # ------------------------------------------------------------------------ lr_compare
 
 
-def lr_compare(
-    x: Any, y: Any, tiers: Sequence[str] = TIERS, **settings: Any
-) -> pd.DataFrame:
+def lr_compare(x: Any, y: Any, tiers: Sequence[str] = TIERS, **settings: Any) -> pd.DataFrame:
     """Fit several tiers on the same data and settings; a pandas DataFrame, one row per
     tier after a first row with the closed-form least-squares answer.
 

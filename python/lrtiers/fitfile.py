@@ -314,6 +314,11 @@ SCHEMA: dict[str, tuple[Check, bool]] = {
     #: the R formula interface's section (terms with predvars, levels, contrasts, offset),
     #: written and read by R, kept verbatim by Python
     "formula": (obj(), False),
+    #: a fit trained on a streamed source (lrtiers.scan): where the rows came from
+    "source": (
+        obj({"path": (text, True), "kind": (text, True), "n_rows": (whole(1), True)}),
+        False,
+    ),
 }
 
 

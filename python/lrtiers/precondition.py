@@ -89,6 +89,11 @@ class Preconditioner:
         return {"kind": self.kind, "center": self.center, "factor": self.factor}
 
 
+def scaling(center: np.ndarray, sd: np.ndarray) -> Preconditioner:
+    """The "scale" preconditioner of columns with these means (or zeros) and spreads."""
+    return Preconditioner("scale", center, np.diag(np.where(sd > 0, sd, 1.0)))
+
+
 def build_preconditioner(kind: str, ref: Reference, x: np.ndarray) -> Preconditioner:
     """The preconditioner of `kind` for training design x (the reference's kept columns)."""
     p = x.shape[1]
@@ -96,9 +101,7 @@ def build_preconditioner(kind: str, ref: Reference, x: np.ndarray) -> Preconditi
         return Preconditioner(kind, np.zeros(p), np.eye(p))
     if kind == "scale":
         # without an intercept centring would change the model: scale only
-        center, sd = column_scale(x, center=ref.intercept)
-        sd = np.where(sd > 0, sd, 1.0)
-        return Preconditioner(kind, center, np.diag(sd))
+        return scaling(*column_scale(x, center=ref.intercept))
     # "orthogonal": U'U = x_c'x_c / n from the reference's R of [1, x] (or x): the rows
     # after the intercept's are the R factor of the centred columns
     s = ref.scale[ref.kept]  # r is of the columns divided by s: divide before multiplying

@@ -16,7 +16,7 @@ is applied to the small R factor, which has the same column norms as D at every 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -265,19 +265,45 @@ def least_squares(
     aliasing rule, then refinement with extended-precision residuals where it can help."""
     n, p = x.shape
     q = y.shape[1]
-    k = p + int(intercept)
-    qr = TallSkinnyQR(k + q)
+    qr = TallSkinnyQR(p + int(intercept) + q)
     for rows in row_chunks(n, QR_BLOCK_ROWS):
         qr.add(design_block(x[rows], y[rows], intercept))
+
+    def over_blocks(part: Callable) -> list:
+        return [part(x[rows], y[rows]) for rows in row_chunks(n, CHUNK_ROWS // 4)]
+
+    def sse_at(weight, bias, unit):
+        return residual_ss(x, y, weight, bias, unit=unit)
+
+    return solve_from_r(qr.r, qr.scale, n, p, q, intercept, alias_tol, refine, over_blocks, sse_at)
+
+
+def solve_from_r(
+    r_rows: np.ndarray,
+    scale: np.ndarray,
+    n: int,
+    p: int,
+    q: int,
+    intercept: bool,
+    alias_tol: float,
+    refine: bool,
+    over_blocks: Callable[[Callable], list],
+    sse_at: Callable,
+) -> Reference:
+    """The answer from the R factor of [D, y] / scale (r_rows, at most k + q rows): aliasing,
+    the solve, then refinement. The passes over the data are the caller's:
+    over_blocks(part) is [part(x, y) for each block of rows, in order], sse_at(weight, bias,
+    unit) the residual sum of squares (in memory, or streamed: streaming.py)."""
+    k = p + int(intercept)
     r_full = np.zeros((k + q, k + q))
-    r_full[: qr.r.shape[0]] = qr.r  # fewer rows than columns: pad R with zeros
+    r_full[: r_rows.shape[0]] = r_rows  # fewer rows than columns: pad R with zeros
     aliased = aliased_columns(r_full[:k, :k], alias_tol)
     kept = ~aliased
     # R of the kept columns with Q'y beside it: drop the aliased columns and reduce again
     reduced = np.linalg.qr(np.hstack([r_full[:, :k][:, kept], r_full[:, k:]]), mode="r")
     rank = int(np.count_nonzero(kept))
     r = reduced[:rank, :rank]
-    scale_d, scale_y = qr.scale[:k], qr.scale[k:]
+    scale_d, scale_y = scale[:k], scale[k:]
     coef_scaled = solve_upper(r, reduced[:rank, rank:])
     coef_kept = coef_scaled * scale_y[None, :] / scale_d[kept][:, None]
 
@@ -288,13 +314,13 @@ def least_squares(
             budget = REFINEMENT_STEPS
     if budget:
         coef_kept, scaled_sse, steps = _refine(
-            x, y, intercept, kept, r, scale_d, scale_y, coef_kept, budget
+            over_blocks, intercept, kept, r, scale_d, scale_y, coef_kept, budget
         )
     else:
         coef = np.zeros((k, q))
         coef[kept] = coef_kept
         weight, bias = (coef[1:] if intercept else coef).T, coef[0] if intercept else np.zeros(q)
-        scaled_sse, steps = residual_ss(x, y, weight, bias, unit=scale_y), 0
+        scaled_sse, steps = sse_at(weight, bias, scale_y), 0
     # the residuals were divided by scale_y (powers of two) before squaring: no underflow
     with np.errstate(under="ignore", over="ignore"):
         sse = (scaled_sse * scale_y**2).astype(np.float64)
@@ -304,7 +330,7 @@ def least_squares(
     return Reference(coef, aliased, r, scale_d, sse, n, intercept, steps, residual_norm)
 
 
-def _refine(x, y, intercept, kept, r, scale_d, scale_y, coef, budget):
+def _refine(over_blocks, intercept, kept, r, scale_d, scale_y, coef, budget):
     """Iterative refinement: the residual and D'residual in extended precision
     (np.longdouble), the correction from the semi-normal equations r'r d = D'residual with
     the same r, while corrections shrink. Returns (coef, sse per output of the residuals
@@ -314,15 +340,19 @@ def _refine(x, y, intercept, kept, r, scale_d, scale_y, coef, budget):
     s = scale_d[kept][:, None]
     unit = scale_y.astype(extended)
     while True:
+        coef_ext = coef.astype(extended)
+
+        def part(x, y, coef_ext=coef_ext):
+            d = design_block(x, None, intercept)[:, kept].astype(extended)
+            resid = y.astype(extended) - d @ coef_ext
+            scaled = resid / unit
+            return d.T @ resid, np.sum(scaled * scaled, axis=0)
+
         gradient = np.zeros(coef.shape, dtype=extended)
         sse = np.zeros(coef.shape[1], dtype=extended)
-        coef_ext = coef.astype(extended)
-        for rows in row_chunks(x.shape[0], CHUNK_ROWS // 4):
-            d = design_block(x[rows], None, intercept)[:, kept].astype(extended)
-            resid = y[rows].astype(extended) - d @ coef_ext
-            gradient += d.T @ resid
-            scaled = resid / unit
-            sse += np.sum(scaled * scaled, axis=0)
+        for block_gradient, block_sse in over_blocks(part):  # added in block order
+            gradient += block_gradient
+            sse += block_sse
         if done or steps == budget:
             return coef, sse, steps
         # D = Q r diag(s): D'D d = g is r'r (s d) = g / s

@@ -25,7 +25,7 @@ from .reference import row_chunks
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LRFit", "load_fit"]
 #: Keys written only when set (files without them read as False / None).
-OPTIONAL_FIELDS = ("weighted", "formula")
+OPTIONAL_FIELDS = ("weighted", "formula", "source")
 
 
 @dataclass
@@ -68,6 +68,9 @@ class LRFit:
     #: Optional, written only when set: the R formula section (terms with predvars, factor
     #: levels, contrasts, offset) that R writes and reads; Python keeps it verbatim.
     formula: dict[str, Any] | None = None
+    #: Optional, written only when set: the streamed source the fit was trained on
+    #: (lrtiers.scan: path, kind, n_rows, x, y); its rows are not kept in memory
+    source: dict[str, Any] | None = None
 
     # -- using the fit --------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ The rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -58,6 +58,9 @@ class TrainingData:
     #: the fit's own random stream (seeded as torch.manual_seed(seed) seeds the global one):
     #: mini-batch order is drawn from it, never from torch's global generator
     generator: torch.Generator | None = None
+    #: a streamed source (streaming.py): the dataloader tier's loader, iterated once an
+    #: epoch (x and y above are then empty: the rows come in the batches)
+    loader: Iterable[tuple[torch.Tensor, torch.Tensor]] | None = None
 
 
 class TierMonitor(Protocol):

@@ -42,15 +42,18 @@ def batched_loader(
 
 def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Parameters:
     inputs, targets = data.x, data.y
-    # batch_size=None: one batch of every row, in order (shuffling cannot change it)
-    full_batch = settings.batch_size is None
-    batch_size = len(inputs) if full_batch else settings.batch_size
+    if data.loader is not None:  # a streamed source brings its own (streaming.py)
+        train_dl = data.loader
+    else:
+        # batch_size=None: one batch of every row, in order (shuffling cannot change it)
+        full_batch = settings.batch_size is None
+        batch_size = len(inputs) if full_batch else settings.batch_size
 
-    # Define dataset and data loader
-    train_ds = TensorDataset(inputs, targets)
-    train_dl = batched_loader(
-        train_ds, batch_size, settings.shuffle and not full_batch, generator=data.generator
-    )
+        # Define dataset and data loader
+        train_ds = TensorDataset(inputs, targets)
+        train_dl = batched_loader(
+            train_ds, batch_size, settings.shuffle and not full_batch, generator=data.generator
+        )
     # Define model, loss function and optimizer
     model = build_model(start, settings.intercept, inputs.device)
     loss_fn = F.mse_loss

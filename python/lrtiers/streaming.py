@@ -1,0 +1,508 @@
+"""Fits on streamed sources (lrtiers.scan): data larger than memory, in one or many processes.
+
+The rows of the source fall into blocks: block b holds rows [b B, (b + 1) B), B =
+``settings.block_rows`` (a constant of the algorithm). Every pass over the data computes
+each block's contribution (its R factor, loss, gradient, column sums) from that block alone
+and adds the contributions in block order. How the rows are read (the source's
+``chunk_rows``) and how many processes share the blocks (``world_size``, distributed.py)
+change neither a contribution nor the order of the sum: the bits depend on B only.
+
+- The reference: each block's R factor of [D, y] (columns scaled by powers of two), the
+  factors stacked and reduced in block order (tall-skinny QR), then reference.solve_from_r;
+  its refinement passes add per-block extended-precision sums in block order.
+- Full batches: the tiers run as they are. The StreamMonitor hands them the blocks as their
+  batches, and the optimizer seam holds their per-block steps (HeldStep): after the last
+  block the blocks' losses and gradients, weighted by rows / n, are added in block order and
+  the step is taken once with the full gradient.
+- Mini-batches: an epoch visits the blocks in a seeded random order and each block's rows in
+  a seeded random order (both torch.randperm from the fit's generator); batches of
+  batch_size rows are cut from that stream, across block boundaries (only an epoch's last
+  batch may be shorter). shuffle=False visits the rows in file order: the batches of the fit
+  in memory. With several processes, the rank that holds a block reads it and broadcasts it:
+  every rank takes the same steps (SGD's steps are sequential; the reading is shared).
+- Validation: in each block, a seeded permutation of its rows (from the seed and the block
+  number) holds out floor(rows * validation) of them.
+
+Peak memory is a few blocks and chunks, whatever the number of rows. A streamed fit is not
+bitwise the fit of the same rows in memory (the sums are grouped by block), but its answer is
+the same to rounding, and it is judged against its own streamed reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from .distributed import Group
+from .monitor import Monitor
+from .precondition import Preconditioner, build_preconditioner, scaling
+from .reference import Reference, _power_of_two_at_least, design_block, solve_from_r
+
+#: A source: what lrtiers.scan returns (sources.py); the engine needs these members.
+Source = Any
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the blocks are: rows, block size, the validation split, and this rank's share."""
+
+    n_rows: int
+    block_rows: int
+    validation: float | None
+    seed: int
+    rank: int
+    world_size: int
+
+    @property
+    def n_blocks(self) -> int:
+        return -(-self.n_rows // self.block_rows)
+
+    def rows_of(self, block: int) -> tuple[int, int]:
+        start = block * self.block_rows
+        return start, min(start + self.block_rows, self.n_rows)
+
+    def owner(self, block: int) -> int:
+        """The rank that reads a block: ranks hold contiguous, nearly equal ranges."""
+        return next(r for r in range(self.world_size) if block < self.share(r)[1])
+
+    def share(self, rank: int) -> tuple[int, int]:
+        return (
+            rank * self.n_blocks // self.world_size,
+            (rank + 1) * self.n_blocks // self.world_size,
+        )
+
+    def held_out(self, block: int, rows: int) -> np.ndarray | None:
+        """The block's validation rows (a boolean mask), None without validation."""
+        if self.validation is None:
+            return None
+        order = np.random.default_rng([self.seed, block]).permutation(rows)
+        mask = np.zeros(rows, dtype=bool)
+        mask[order[: int(rows * self.validation)]] = True
+        return mask
+
+    def part_rows(self, part: str) -> int:
+        """Rows of the training or the validation part, counted without reading."""
+        total = 0
+        for block in range(self.n_blocks):
+            start, stop = self.rows_of(block)
+            held = 0 if self.validation is None else int((stop - start) * self.validation)
+            total += held if part == "val" else stop - start - held
+        return total
+
+
+class StreamedData:
+    """A source read block by block: raw passes for the reference, training passes (aliased
+    columns dropped, preconditioned, in the fit's dtype and on its device) for the tiers."""
+
+    def __init__(self, source: Source, layout: Layout, group: Group, dtype: str, device: str):
+        self.source, self.layout, self.group = source, layout, group
+        self.dtype, self.device = dtype, device
+        self.kept: np.ndarray | None = None
+        self.pre: Preconditioner | None = None
+        self.n_train = layout.part_rows("train")
+        self.n_val = layout.part_rows("val")
+
+    # -- reading ---------------------------------------------------------------------
+
+    def read(self, block: int) -> np.ndarray:
+        """Rows of one block as [x, y] in float64, assembled from the source's chunks."""
+        start, stop = self.layout.rows_of(block)
+        pieces = [np.hstack([x, y]) for x, y in self.source.rows(start, stop)]
+        out = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+        if not np.isfinite(out).all():
+            row, col = np.argwhere(~np.isfinite(out))[0]
+            names = list(self.source.feature_names) + list(self.source.target_names)
+            raise ValueError(
+                f"{self.source.path}: row {start + row} (0-based), column {names[col]!r} "
+                f"holds {out[row, col]}: x and y must be finite numbers"
+            )
+        return out
+
+    def _split(self, block: int, values: np.ndarray, part: str) -> tuple[np.ndarray, np.ndarray]:
+        held = self.layout.held_out(block, values.shape[0])
+        if held is not None:
+            values = values[held] if part == "val" else values[~held]
+        p = len(self.source.feature_names)
+        # the data as the fit sees them: in its dtype (float32 fits round the values once)
+        values = values.astype(self.dtype, copy=False)
+        return np.ascontiguousarray(values[:, :p]), np.ascontiguousarray(values[:, p:])
+
+    def raw_blocks(self, part: str = "train") -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """This rank's blocks (block, x, y) of a part, as read (in the fit's dtype)."""
+        first, last = self.layout.share(self.group.rank)
+        for block in range(first, last):
+            x, y = self._split(block, self.read(block), part)
+            if x.shape[0]:
+                yield block, x, y
+
+    def over_blocks(self, work: Callable, part: str = "train") -> list:
+        """[work(x, y) for every block of the part, in block order], on every rank: each
+        rank works on its own blocks, then the lists are gathered."""
+        mine = [work(x, y) for _, x, y in self.raw_blocks(part)]
+        return self.group.gather(mine)
+
+    def training_form(self, x: np.ndarray, y: np.ndarray, as_numpy: bool) -> tuple:
+        """A block as the tiers train on it: aliased columns dropped, preconditioned."""
+        assert self.kept is not None and self.pre is not None
+        x = np.ascontiguousarray(x[:, self.kept]) if not self.kept.all() else x
+        self.pre.apply(x)
+        if as_numpy:
+            return x, y
+        return torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device)
+
+    def training_blocks(self, part: str, as_numpy: bool) -> Iterator[tuple[int, Any, Any]]:
+        for block, x, y in self.raw_blocks(part):
+            yield (block, *self.training_form(x, y, as_numpy))
+
+    def every_block(self, block: int, part: str = "train") -> tuple[np.ndarray, np.ndarray]:
+        """Any block on every rank: the rank that holds it reads it and sends it."""
+        layout, group = self.layout, self.group
+        owner = layout.owner(block) if group.size > 1 else 0
+        start, stop = layout.rows_of(block)
+        shape = (stop - start, len(self.source.feature_names) + len(self.source.target_names))
+        values = self.read(block) if group.rank == owner else None
+        return self._split(block, group.broadcast(values, owner, shape), part)
+
+
+def ordered_sum(parts: list, start: Any) -> Any:
+    """parts added to start one after the other, in the order given (block order)."""
+    total = start
+    for part in parts:
+        total = total + part
+    return total
+
+
+# ---------------------------------------------------------------------------- reference
+
+
+def streamed_reference(
+    data: StreamedData, intercept: bool, alias_tol: float
+) -> tuple[Reference, np.ndarray]:
+    """The least-squares reference of the training rows, and the spread of each y column
+    (for Adam's lr = "auto"), in two or more passes (the QR, then refinement or the SSE)."""
+    p, q = len(data.source.feature_names), len(data.source.target_names)
+
+    def block_factor(x, y):
+        d = design_block(x, y, intercept)
+        largest = _power_of_two_at_least(np.max(np.abs(d), axis=0))
+        scale = np.where(largest > 0, largest, 1.0)
+        return np.linalg.qr(d / scale, mode="r"), largest
+
+    factors = data.over_blocks(block_factor)
+    largest = np.max([f[1] for f in factors], axis=0)
+    scale = np.where(largest > 0, largest, 1.0)
+    r = np.zeros((0, p + int(intercept) + q))
+    for block_r, block_largest in factors:  # stacked and reduced in block order
+        ratio = np.where(block_largest > 0, block_largest, 1.0) / scale  # powers of two: exact
+        r = np.linalg.qr(np.vstack([r, block_r * ratio]), mode="r")
+
+    def sse_at(weight, bias, unit):
+        def block_sse(x, y):
+            resid = (x @ np.nan_to_num(weight).T + bias - y) / unit
+            return np.sum(resid * resid, axis=0)
+
+        return ordered_sum(data.over_blocks(block_sse), np.zeros(q))
+
+    ref = solve_from_r(
+        r, scale, data.n_train, p, q, intercept, alias_tol, True, data.over_blocks, sse_at
+    )
+    k = p + int(intercept)
+    y_part = np.zeros((k + q, q))
+    y_part[: r.shape[0]] = r[:, k:]
+    below = y_part[1:] if intercept else y_part  # row 0: the mean's part, with an intercept
+    y_sd = scale[k:] * np.sqrt(np.sum(below * below, axis=0) / data.n_train)
+    return ref, y_sd
+
+
+def streamed_scaling(data: StreamedData, center: bool) -> Preconditioner:
+    """precondition="scale" in three passes: means, largest deviations, sums of squares
+    (as reference.column_scale computes them in memory)."""
+    kept = data.kept
+    assert kept is not None
+    p = int(np.count_nonzero(kept))
+    if center:
+        sums = data.over_blocks(lambda x, y: x[:, kept].sum(axis=0, dtype=np.float64))
+        shift = ordered_sum(sums, np.zeros(p)) / data.n_train
+    else:
+        shift = np.zeros(p)
+    deviations = data.over_blocks(
+        lambda x, y: np.abs(x[:, kept].astype(np.float64) - shift).max(axis=0, initial=0.0)
+    )
+    largest = np.max(deviations, axis=0) if deviations else np.zeros(p)
+    unit = np.where(largest > 0, _power_of_two_at_least(largest), 1.0)
+
+    def squares(x, y):
+        deviation = (x[:, kept].astype(np.float64) - shift) / unit
+        return np.einsum("ij,ij->j", deviation, deviation)
+
+    total = ordered_sum(data.over_blocks(squares), np.zeros(p))
+    return scaling(shift, np.sqrt(total / data.n_train) * unit)
+
+
+def streamed_preconditioner(kind: str, ref: Reference, data: StreamedData) -> Preconditioner:
+    if kind == "scale":
+        return streamed_scaling(data, center=ref.intercept)
+    p = int(np.count_nonzero(~ref.feature_aliased))
+    return build_preconditioner(kind, ref, np.empty((0, p)))
+
+
+def streamed_sse(data: StreamedData, weight, bias) -> np.ndarray:
+    """Residual sum of squares per output of training-coordinate parameters, in float64."""
+    weight = np.asarray(weight, dtype=np.float64)
+    bias = np.asarray(bias, dtype=np.float64)
+
+    def block_sse(x, y):
+        z, y = data.training_form(x, y, as_numpy=True)
+        resid = z.astype(np.float64) @ weight.T + bias - y
+        return np.sum(resid * resid, axis=0)
+
+    return ordered_sum(data.over_blocks(block_sse), np.zeros(weight.shape[0]))
+
+
+# ---------------------------------------------------------------------------- training
+
+
+class HeldStep:
+    """The optimizer seam for full batches of streamed data: the tier steps once per block,
+    as in its own loop; those steps are held, and the StreamMonitor takes the step once per
+    epoch with the gradient summed over every block (take)."""
+
+    def __init__(self, inner: Any, by_hand: bool):
+        self.inner, self.by_hand = inner, by_hand
+
+    def step(self, grads: Any = None) -> None:
+        """A block's step: held."""
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.inner.zero_grad(set_to_none=set_to_none)
+
+    def take(self, params: list, grads: list) -> None:
+        """The epoch's step with the full gradient (one per trained parameter)."""
+        if self.by_hand:
+            with torch.no_grad():  # as the autograd tier steps (tensors that require grad)
+                self.inner.step(grads)
+            return
+        for param, grad in zip(params, grads, strict=True):
+            param.grad = grad
+        self.inner.step()
+        self.inner.zero_grad(set_to_none=True)  # the next epoch's first block starts clean
+
+
+class StepHolder:
+    """Shared by the optimizer seam (which puts the HeldStep here) and the StreamMonitor."""
+
+    held: HeldStep | None = None
+
+
+def _as_float64(value: Any) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().to(torch.float64).cpu().numpy()
+    return np.asarray(value, dtype=np.float64)
+
+
+def _like(total: np.ndarray, model: Any) -> Any:
+    """The summed gradient in the form the tier's gradients have (array or tensor)."""
+    if isinstance(model, torch.Tensor):
+        return torch.from_numpy(total).to(dtype=model.dtype, device=model.device)
+    return total.astype(model.dtype)
+
+
+class StreamMonitor(Monitor):
+    """The monitor of a streamed fit: its batches are blocks (full batch) or the streamed
+    shuffle (mini-batches), and its evaluations are passes over the blocks."""
+
+    def __init__(self, data: StreamedData, holder: StepHolder, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.stream, self.holder = data, holder
+        self.n = data.n_train
+        self._block_parts: list = []
+        self._block: tuple[int, int] = (0, 0)
+        self._grad_forms: list = []
+
+    # -- batches ---------------------------------------------------------------------
+
+    def __iter__(self):
+        """The dataloader tier's loader (TrainingData.loader): one epoch's batches."""
+        return iter(self.batches(self.data.x, self.data.y))
+
+    def batches(self, x, y):
+        as_numpy = isinstance(x, np.ndarray)
+        if self.full_batch:
+            return self._blocks_then_step(as_numpy)
+        return self._streamed_minibatches(as_numpy)
+
+    def _blocks_then_step(self, as_numpy: bool):
+        self._block_parts = []
+        for block, xb, yb in self.stream.training_blocks("train", as_numpy):
+            self._block = (block, xb.shape[0])
+            yield xb, yb
+        self._step_with_sum()
+
+    def _streamed_minibatches(self, as_numpy: bool):
+        layout, generator = self.stream.layout, self.data.generator
+        blocks = range(layout.n_blocks)
+        if self.shuffle:
+            blocks = torch.randperm(layout.n_blocks, generator=generator).tolist()
+        size = self.batch_size
+        assert size is not None
+        carry: tuple | None = None
+        for block in blocks:
+            x, y = self.stream.every_block(block, "train")
+            if self.shuffle:
+                order = torch.randperm(x.shape[0], generator=generator).numpy()
+                x, y = x[order], y[order]
+            if carry is not None:
+                x, y = np.concatenate([carry[0], x]), np.concatenate([carry[1], y])
+            whole = x.shape[0] // size * size
+            for start in range(0, whole, size):
+                yield self.stream.training_form(
+                    x[start : start + size].copy(), y[start : start + size], as_numpy
+                )
+            carry = (x[whole:], y[whole:]) if whole < x.shape[0] else None
+        if carry is not None:
+            yield self.stream.training_form(carry[0].copy(), carry[1], as_numpy)
+
+    # -- full-batch bookkeeping ------------------------------------------------------
+
+    def record(self, loss, *grads) -> None:
+        """A block's loss and gradients (of its own mean): kept, weighted by its share of
+        the rows, until the epoch's last block (see _step_with_sum)."""
+        if not self.books_late:
+            return
+        block, rows = self._block
+        share = rows / self.n
+        self._grad_forms = list(grads)
+        self._block_parts.append(
+            (
+                float(loss.item()) * share,
+                [None if g is None else _as_float64(g) * share for g in grads],
+            )
+        )
+
+    def _step_with_sum(self) -> None:
+        parts = self.stream.group.gather(self._block_parts)
+        loss = ordered_sum([p[0] for p in parts], 0.0)
+        totals = [
+            None if model is None else ordered_sum([p[1][i] for p in parts], 0.0)
+            for i, model in enumerate(self._grad_forms)
+        ]
+        # booked as the full-batch step's loss and gradient (the monitor's own logic)
+        super().record(np.float64(loss), *totals)
+        trained = [
+            (param, total, model)
+            for param, total, model in zip(self._params, totals, self._grad_forms, strict=False)
+            if model is not None
+        ]
+        assert self.holder.held is not None, "the tier did not build its optimizer"
+        self.holder.held.take(
+            [param for param, _, _ in trained],
+            [_like(total, model) for _, total, model in trained],
+        )
+
+    # -- evaluations: passes over the blocks -----------------------------------------
+
+    def _pass(self, part: str, with_gradient: bool) -> tuple[float, list]:
+        weight_t, bias = self._weight_t, self._bias
+        assert weight_t is not None
+
+        def block(x, y):
+            z, y = self.stream.training_form(x, y, as_numpy=False)
+            with torch.no_grad():
+                error = z @ weight_t.to(z.device) - y
+                if bias is not None:
+                    error += bias.to(z.device)
+                sse = float(torch.sum(error * error, dtype=torch.float64))
+                if not with_gradient:
+                    return sse, []
+                grads = [_as_float64(error.t() @ z)]
+                if bias is not None:
+                    grads.append(_as_float64(error.sum(dim=0)))
+                return sse, grads
+
+        parts = self.stream.over_blocks(block, part)
+        sse = ordered_sum([p[0] for p in parts], 0.0)
+        grads = (
+            [ordered_sum([p[1][i] for p in parts], 0.0) for i in range(len(parts[0][1]))]
+            if parts
+            else []
+        )
+        return sse, grads
+
+    def _evaluate(self, booked: bool = True) -> float:
+        q = len(self.stream.source.target_names)
+        sse, grads = self._pass("train", with_gradient=booked)
+        elements = self.n * q
+        if booked:
+            self._grad_norms.add([g * (2.0 / elements) for g in grads], "tier")
+        return sse / elements
+
+    def _val_loss(self) -> float | None:
+        if self.stream.n_val == 0:
+            return None
+        sse, _ = self._pass("val", with_gradient=False)
+        return sse / (self.stream.n_val * len(self.stream.source.target_names))
+
+    def _call_back(self, epoch: int, loss: float) -> object:
+        """The callback runs on every rank; any rank's stop stops them all."""
+        answer = super()._call_back(epoch, loss)
+        group = self.stream.group
+        if group.size == 1:
+            return answer
+        from .monitor import _says_stop
+
+        return False if group.any(_says_stop(answer)) else None
+
+
+def check_streamable(settings: Any) -> None:
+    """What a streamed fit cannot do, said before reading anything."""
+    if settings.optimizer == "lbfgs":
+        raise ValueError(
+            "optimizer 'lbfgs' needs the data in memory (its line search evaluates the loss "
+            "many times a step); streamed sources support 'sgd', 'momentum', 'nesterov', 'adam'"
+        )
+    if isinstance(settings.validation, tuple):
+        raise ValueError(
+            "validation data cannot be given with a streamed source: use a fraction "
+            "(validation=0.2 holds out a seeded fifth of every block)"
+        )
+    if settings.init not in ("default", "zeros") and not isinstance(settings.init, dict):
+        raise ValueError(f"init {settings.init!r} is not available for streamed sources")
+
+
+def layout_for(source: Source, settings: Any, group: Group) -> Layout:
+    return Layout(
+        n_rows=int(source.n_rows),
+        block_rows=settings.block_rows,
+        validation=settings.validation,
+        seed=settings.seed,
+        rank=group.rank,
+        world_size=group.size,
+    )
+
+
+def placeholder_tensors(p: int, q: int, dtype: str, device: str, validation: bool):
+    """The TrainingData of a streamed fit: empty tensors that carry the shape, dtype and
+    device the tiers read off them (the rows come from the monitor's batches)."""
+    from .tiers import TrainingData
+
+    torch_dtype = getattr(torch, dtype)
+    x = torch.empty((0, p), dtype=torch_dtype, device=device)
+    y = torch.empty((0, q), dtype=torch_dtype, device=device)
+    return TrainingData(
+        x,
+        y,
+        np.empty((0, p), dtype=dtype),
+        np.empty((0, q), dtype=dtype),
+        x_val=x if validation else None,
+        y_val=y if validation else None,
+    )
+
+
+def with_world(settings: Any, group: Group) -> Any:
+    return (
+        replace(settings, world_size=group.size) if settings.world_size != group.size else settings
+    )
