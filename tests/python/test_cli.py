@@ -25,10 +25,11 @@ pacsv = pytest.importorskip("pyarrow.csv")
 #: The python/ directory this lrtiers was imported from (the worktree's, or main's).
 PYTHON_DIR = Path(lrtiers.__file__).resolve().parents[1]
 
-#: lr_fit(source) needs the streaming engine (issue 12, fit.py): until it is there the
-#: end-to-end fits are skipped; the CLI's own logic is tested with a stand-in engine.
+#: lr_fit(source) is the streaming engine (issue 12, fit.py): the fits that need it are
+#: marked, so that a branch without it skips them.
 ENGINE = inspect.signature(lrtiers.lr_fit).parameters["y"].default is not inspect.Parameter.empty
 needs_engine = pytest.mark.skipif(not ENGINE, reason="lr_fit(source) needs the streaming engine")
+REAL_LR_FIT = lrtiers.lr_fit
 
 
 def run_cli(*args, cwd=None, env=None):
@@ -199,35 +200,33 @@ def test_unknown_option_is_argparses_error(data, capsys):
     assert status == 2 and "unrecognized arguments: --batch 3" in err
 
 
-# ---------------------------------------------------------------------------- fit (stand-in)
+# ---------------------------------------------------------------------------- fit
 
 
-def fake_engine(calls):
-    """lr_fit(source, **settings) from the in-memory lr_fit on the source's rows: the
-    CLI's logic, tested before (and apart from) the streaming engine."""
-    real_fit = lrtiers.lr_fit
+def spy(calls, engine):
+    """lr_fit that records its call (source, progress, settings) and hands it to engine."""
 
     def lr_fit(source, progress=None, **settings):
         calls.append((source, progress, settings))
-        pieces = list(source.rows(0, source.n_rows))
-        x = np.vstack([p[0] for p in pieces])
-        y = np.vstack([p[1] for p in pieces])
-        return real_fit(
-            x,
-            y,
-            feature_names=source.feature_names,
-            target_names=source.target_names,
-            progress=False,
-            **settings,
-        )
+        return engine(source, progress=progress, **settings)
 
     return lr_fit
 
 
+def in_memory_engine(source, progress=None, **settings):
+    """A stand-in for the streaming engine where it cannot run: off rank 0 without torchrun
+    it would wait for the other ranks. The in-memory lr_fit on the source's rows."""
+    pieces = list(source.rows(0, source.n_rows))
+    x, y = np.vstack([p[0] for p in pieces]), np.vstack([p[1] for p in pieces])
+    names = {"feature_names": source.feature_names, "target_names": source.target_names}
+    return REAL_LR_FIT(x, y, progress=False, **names, **settings)
+
+
+@needs_engine
 def test_fit_passes_the_source_and_settings_and_saves(data, tmp_path, monkeypatch, capsys):
     root, _ = data
     calls = []
-    monkeypatch.setattr(lrtiers, "lr_fit", fake_engine(calls))
+    monkeypatch.setattr(lrtiers, "lr_fit", spy(calls, lrtiers.lr_fit))
     monkeypatch.delenv("RANK", raising=False)
     out = tmp_path / "fit.json"
     args = ["fit", str(root / "train.parquet"), "--x", "a,b,c", "--y", "t,u", "--out", str(out)]
@@ -246,7 +245,7 @@ def test_fit_passes_the_source_and_settings_and_saves(data, tmp_path, monkeypatc
 def test_fit_on_a_rank_other_than_0_writes_and_prints_nothing(data, tmp_path, monkeypatch, capsys):
     root, _ = data
     calls = []
-    monkeypatch.setattr(lrtiers, "lr_fit", fake_engine(calls))
+    monkeypatch.setattr(lrtiers, "lr_fit", spy(calls, in_memory_engine))
     monkeypatch.setenv("RANK", "1")
     monkeypatch.setenv("WORLD_SIZE", "2")
     out = tmp_path / "fit.json"
@@ -344,3 +343,33 @@ def test_fit_then_predict_round_trip(data, tmp_path):
     got = np.column_stack([table[n].to_numpy() for n in ("t", "u")])
     x = np.column_stack([columns[n] for n in "abc"])
     assert_same_bits(got, fit.predict(x))
+
+
+@needs_engine
+def test_fit_under_torchrun_writes_once_and_gives_the_single_process_bits(
+    data, tmp_path, monkeypatch
+):
+    """torchrun --nproc-per-node 2 -m lrtiers fit: every rank fits, rank 0 alone writes and
+    prints; the fit is bit for bit that of one process."""
+    torchrun = Path(sys.executable).with_name("torchrun")
+    if not torchrun.exists():
+        pytest.skip("no torchrun next to this Python")
+    root, _ = data
+    common = ["--y", "t", "--x", "a,b,c", "--seed", "2", "--block-rows", "100"]
+    env = {**os.environ, "PYTHONPATH": str(PYTHON_DIR), "OMP_NUM_THREADS": "1"}
+    env.pop("LRTIERS_TRACEBACK", None)
+    train = str(root / "train.parquet")
+    result = subprocess.run(
+        [str(torchrun), "--nproc-per-node", "2", "-m", "lrtiers", "fit", train,
+         "--out", str(tmp_path / "two.json"), *common],
+        capture_output=True, text=True, env=env, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("converged=") == 1  # rank 0 only
+    monkeypatch.delenv("RANK", raising=False)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert cli.main(["fit", train, "--out", str(tmp_path / "one.json"), *common]) == 0
+    two, single = lrtiers.load_fit(tmp_path / "two.json"), lrtiers.load_fit(tmp_path / "one.json")
+    assert two.settings["world_size"] == 2 and single.settings["world_size"] == 1
+    assert_same_bits(two.weight, single.weight)
+    assert_same_bits(two.bias, single.bias)
