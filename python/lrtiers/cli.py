@@ -170,6 +170,15 @@ def _chunk_rows(text: str | None) -> int | None:
         raise UsageError(f"--chunk-rows must be a whole number >= 1; got {text!r}") from None
 
 
+def _check_out(out: str) -> str:
+    """--out, ~ expanded, in a directory that exists (checked before the work, not after)."""
+    out = os.path.expanduser(out)
+    directory = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(directory):
+        raise UsageError(f"--out {out!r}: there is no directory {directory!r}")
+    return out
+
+
 def _rank() -> int:
     """This process's rank under torchrun (0 otherwise)."""
     return int(os.environ.get("RANK", "0"))
@@ -192,6 +201,7 @@ def run_fit(args: argparse.Namespace) -> int:
         if field.name in settings:
             field.metadata["check"](settings[field.name], _option(field))
     check_settings(settings)  # and their combinations
+    out = _check_out(args.out)
     source = lrtiers.scan(
         args.path,
         x=_names(args.x, "--x"),
@@ -202,7 +212,7 @@ def run_fit(args: argparse.Namespace) -> int:
     # the bar: in a terminal once the fit has run a while (progress=None), rank 0 only
     fit = lrtiers.lr_fit(source, progress=None if leader else False, **settings)
     if leader:
-        fit.save(args.out)
+        fit.save(out)
         print(
             f"{fit.tier}: {fit.epochs_run} epochs, converged={fit.converged}, "
             f"loss={fit.loss:.10g} (optimum {fit.optimum['loss']:.10g}) -> {args.out}"
@@ -220,11 +230,12 @@ def run_predict(args: argparse.Namespace) -> int:
         )
     if not os.path.exists(os.path.expanduser(args.fit)):
         raise UsageError(f"no such fit file: {args.fit!r}")
+    out = _check_out(args.out)
     fit = lrtiers.load_fit(os.path.expanduser(args.fit))
     source = lrtiers.scan(
         args.path, x=list(fit.feature_names), y=None, chunk_rows=_chunk_rows(args.chunk_rows)
     )
-    write_predictions(fit, source, os.path.expanduser(args.out), OUTPUT_KINDS[suffix])
+    write_predictions(fit, source, out, OUTPUT_KINDS[suffix])
     print(f"{source.n_rows} predictions of {', '.join(fit.target_names)} -> {args.out}")
     return 0
 

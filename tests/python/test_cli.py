@@ -165,6 +165,10 @@ def test_user_mistakes_are_one_line_and_exit_2(data, tmp_path):
             "'lbfgs' needs full batches",
         ),
         (["predict", tmp_path / "nofit.json", train, "--out", "p.parquet"], "no such fit file"),
+        (
+            ["fit", train, "--y", "t", "--out", "no/dir/f.json"],
+            "--out 'no/dir/f.json': there is no",
+        ),
         (["predict", train, train, "--out", "p.txt"], r"--out must end in \.parquet"),
     ]
     code = (
