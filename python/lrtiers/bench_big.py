@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> None:
         started = time.perf_counter()
         write_table(path, rows, args.cols)
         written = time.perf_counter() - started
-        print(f"bench-big: wrote {rows:,} x {args.cols} ({size / 2**30:.2f} GiB) in {written:.0f} s")
+        print(
+            f"bench-big: wrote {rows:,} x {args.cols} ({size / 2**30:.2f} GiB) in {written:.0f} s"
+        )
         read = sequential_read(path)
         print(f"bench-big: sequential read {read:.1f} s ({size / read / 2**20:.0f} MiB/s)")
         results = [timed_fit(path, args.cols, w, args.epochs) for w in (1, 2)]
