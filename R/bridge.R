@@ -55,6 +55,58 @@ fit_bridge <- function(x, y, settings, feature_names, target_names, weights = NU
     all_rows = if (length(rows) == NROW(y)) NULL else rows)
 }
 
+#' A file on disk as the core's streamed source (lrtiers.scan): only its metadata is read
+#'
+#' `x`: NULL (every column not in `y`) or column names; `y`: one name (a single response,
+#' fitted as a vector) or a list of names (one output each). The core's errors about columns
+#' name the file and the column, and list the file's columns.
+#' @noRd
+scan_bridge <- function(path, x, y, chunk_rows, call) {
+  module <- core_for_fit(call)
+  args <- list(path, x = if (!is.null(x)) as.list(x), y = y)
+  if (!is.null(chunk_rows)) args$chunk_rows <- chunk_rows
+  tryCatch(
+    with_core_conditions(py_call_with(module$scan, args), call = call,
+      what = function() sprintf("reading %s", path)),
+    lrtiers_core_error = function(e) {
+      # "x: '<path>' has no column 'z'": x and y are the core's names for the columns
+      e$message <- sub("^(x|y): ", "", conditionMessage(e))
+      stop(e)
+    }
+  )
+}
+
+#' The one call into the core for a streamed fit: the source is read pass after pass,
+#' never held; the fit record comes back as plain data (there are no rows to bring back)
+#' @noRd
+source_fit_bridge <- function(source, settings, progress, callback, call) {
+  if (!is.null(callback) && !is.function(callback)) {
+    abort(sprintf("`callback` must be NULL or a function(epoch, loss); got %s.", describe(callback)),
+      call,
+      class = "lrtiers_argument_error"
+    )
+  }
+  module <- core_for_fit(call)
+  epochs <- settings$epochs %||% lr_defaults()$defaults$epochs
+  monitor <- new_monitor(epochs, progress, callback)
+  on.exit(monitor$close(), add = TRUE)
+  args <- c(list(source), settings)
+  if (monitor$active) args$callback <- reticulate::r_to_py(monitor$callback, convert = TRUE)
+  pyfit <- withCallingHandlers(
+    with_core_conditions(
+      py_call_with(module$lr_fit, args),
+      call = call,
+      what = function() {
+        sprintf("the fit (at epoch %s of %d)", monitor$epoch_text(), as.integer(epochs))
+      }
+    ),
+    error = function(e) monitor$close()
+  )
+  monitor$close()
+  monitor$rethrow(call)
+  jsonlite::parse_json(py_json(pyfit$to_dict()), simplifyVector = FALSE)
+}
+
 #' The 1-based training rows of a validation fraction, as the core splits them
 #' @noRd
 split_rows_bridge <- function(n, validation, seed) {

@@ -12,6 +12,11 @@
 #' `elapsed` (seconds).
 #'
 #' @inheritParams lr_fit
+#' @param x A numeric matrix, data frame or vector of features, or a formula.
+#' @param data A data frame with the variables of `formula` (the tiers are
+#'   compared on data in memory; a file path is for [lr_fit()]).
+#' @param y The response: a numeric vector, or a matrix/data frame with one
+#'   column per output.
 #' @param tiers The tiers to fit; `NULL` for all of [lr_tiers()].
 #' @param ... Settings of [lr_fit()], named (`epochs = 500`, `seed = 1`,
 #'   `precondition = "scale"`, ...); an unknown name is an error.

@@ -22,7 +22,8 @@ CONDITION_KINDS <- c(
   lrtiers_na_error = "lrtiers_data_error",
   lrtiers_formula_error = "lrtiers_data_error",
   lrtiers_io_error = "lrtiers_data_error",
-  lrtiers_callback_error = "lrtiers_argument_error"
+  lrtiers_callback_error = "lrtiers_argument_error",
+  lrtiers_data_not_in_memory = "lrtiers_argument_error"
 )
 
 #' Conditions lrtiers signals
@@ -42,6 +43,15 @@ CONDITION_KINDS <- c(
 #'   (also `lrtiers_type_error`), a formula that cannot be evaluated (also
 #'   `lrtiers_formula_error`), `newdata` without the fit's columns, a file that
 #'   is not a fit (also `lrtiers_io_error`).
+#' * `lrtiers_data_not_in_memory` (also `lrtiers_argument_error`): a method
+#'   that needs the training rows (`fitted()`, `residuals()`, `predict()`
+#'   without `newdata`, the influence measures, `model.frame()`,
+#'   `model.matrix()`, `anova(fit)`, `augment()` without `newdata`, the
+#'   diagnostic plots) was called on a fit that does not hold them: one trained
+#'   on rows streamed from a file (`lr_fit(formula, data = "file.parquet")`, see
+#'   "Data larger than memory" in [lr_fit()]) or read by [lr_load()]. The
+#'   message says what works instead (`predict(fit, newdata = )`, or reading
+#'   the file into a data frame and fitting that).
 #' * `lrtiers_divergence_error`: the loss became non-finite or exploded; the
 #'   condition carries `epoch`, `loss`, `lr`, `lr_max` and `tier`.
 #' * `lrtiers_convergence_warning` (a warning): the fit has not reached

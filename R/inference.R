@@ -95,7 +95,7 @@ logLik.lr_fit <- function(object, ...) {
 #' @export
 model.matrix.lr_fit <- function(object, ...) {
   check_no_dots(...)
-  design_matrix(object)
+  design_matrix(object, "model.matrix()")
 }
 
 #' @rdname lr_fit-lm-methods
@@ -103,14 +103,11 @@ model.matrix.lr_fit <- function(object, ...) {
 model.frame.lr_fit <- function(formula, ...) {
   check_no_dots(...)
   if (is.null(formula$model)) {
-    abort(
-      if (identical(formula$interface, "xy")) {
-        "this fit was made with lr_fit(x, y): it has no model frame; use model.matrix()."
-      } else {
-        "model.frame() needs the training data, which a fit read by lr_load() does not carry."
-      },
-      class = "lrtiers_argument_error"
-    )
+    if (identical(formula$interface, "xy")) {
+      abort("this fit was made with lr_fit(x, y): it has no model frame; use model.matrix().",
+        class = "lrtiers_argument_error")
+    }
+    check_has_data(structure(list(source = formula$source), class = "lr_fit"), "model.frame()")
   }
   formula$model
 }
@@ -125,12 +122,12 @@ variable.names.lr_fit <- function(object, full = FALSE, ...) {
 
 #' The training design, intercept column first, columns named as the coefficients
 #' @noRd
-design_matrix <- function(object) {
+design_matrix <- function(object, what = "this method") {
   if (!is.null(object$x)) {
     return(with_intercept(object, object$x))
   }
   if (is.null(object$model) || is.null(object$terms)) {
-    check_has_data(object, "this method")
+    check_has_data(object, what)
     abort("this fit has no training data to build the model matrix from.",
       class = "lrtiers_argument_error")
   }
@@ -156,6 +153,7 @@ with_intercept <- function(object, x) {
 #' @export
 hatvalues.lr_fit <- function(model, ...) {
   check_no_dots(...)
+  check_has_data(model, "hatvalues()")
   pad_rows(model, leverage(model))
 }
 
@@ -172,9 +170,9 @@ leverage <- function(object) {
 #' lm.influence()'s pieces: hat, coefficients (b - b without case i), sigma (without
 #' case i) and the weighted residuals
 #' @noRd
-influence_parts <- function(object) {
-  check_single_output(object, "the influence measures")
-  check_has_data(object, "the influence measures")
+influence_parts <- function(object, what = "the influence measures") {
+  check_single_output(object, what)
+  check_has_data(object, what)
   h <- leverage(object)
   w <- object$weights %||% 1
   e <- unname(object$residuals)
@@ -197,7 +195,7 @@ influence_parts <- function(object) {
 #' @export
 influence.lr_fit <- function(model, do.coef = TRUE, ...) {
   check_no_dots(...)
-  parts <- influence_parts(model)
+  parts <- influence_parts(model, "influence()")
   if (!do.coef) parts$coefficients <- NULL
   parts
 }
@@ -206,7 +204,7 @@ influence.lr_fit <- function(model, do.coef = TRUE, ...) {
 #' @export
 cooks.distance.lr_fit <- function(model, ...) {
   check_no_dots(...)
-  p <- influence_parts(model)
+  p <- influence_parts(model, "cooks.distance()")
   s <- lr_sigma(model)
   out <- ((p$wt.res / (s * (1 - p$hat)))^2 * p$hat) / model$rank
   pad_rows(model, out)
@@ -216,7 +214,7 @@ cooks.distance.lr_fit <- function(model, ...) {
 #' @export
 rstandard.lr_fit <- function(model, ...) {
   check_no_dots(...)
-  p <- influence_parts(model)
+  p <- influence_parts(model, "rstandard()")
   out <- p$wt.res / (lr_sigma(model) * sqrt(1 - p$hat))
   pad_rows(model, out)
 }
@@ -225,7 +223,7 @@ rstandard.lr_fit <- function(model, ...) {
 #' @export
 rstudent.lr_fit <- function(model, ...) {
   check_no_dots(...)
-  p <- influence_parts(model)
+  p <- influence_parts(model, "rstudent()")
   out <- p$wt.res / (p$sigma * sqrt(1 - p$hat))
   pad_rows(model, out)
 }
@@ -234,7 +232,7 @@ rstudent.lr_fit <- function(model, ...) {
 #' @export
 dfbeta.lr_fit <- function(model, ...) {
   check_no_dots(...)
-  pad_rows(model, influence_parts(model)$coefficients)
+  pad_rows(model, influence_parts(model, "dfbeta()")$coefficients)
 }
 
 # ------------------------------------------------------------------ anova
@@ -247,6 +245,7 @@ anova.lr_fit <- function(object, ...) {
     return(anova_nested(c(list(object), others)))
   }
   check_single_output(object, "anova()")
+  check_has_data(object, "anova(fit) (the sequential sums of squares)")
   warn_not_converged(object, "anova()")
   x <- design_matrix(object)
   kept <- !is.na(diag(object$xtx_inv))

@@ -19,6 +19,53 @@
 #' * `lr_fit(x, y, ...)`: `x` a numeric matrix or data frame (numeric columns
 #'   only) or a numeric vector (one feature), `y` a numeric vector or a
 #'   matrix/data frame with one column per output.
+#' * `lr_fit(formula, data = "file.parquet", ...)` and
+#'   `lr_fit("file.parquet", y = "response", ...)`: data in a file, streamed
+#'   by the core without being read into memory (see "Data larger than
+#'   memory").
+#'
+#' ## Data larger than memory
+#' With `data` a file path (a single string: a Parquet file, a directory of
+#' Parquet files with one schema, a 2-D `.npy` file or a `.csv` file with a
+#' header line; `~` is expanded), the Python core reads the file a chunk at a
+#' time, pass after pass, and never holds the whole table (`lrtiers.scan()`
+#' and `lrtiers.lr_fit()` in Python; R never sees the rows). With the same
+#' settings and `seed` the coefficients are the same bits as Python's
+#' `lrtiers.lr_fit(lrtiers.scan(path, x = ..., y = ...))`, and equal an
+#' in-memory fit of the same rows to about 10 significant digits (the sums
+#' run in another order).
+#'
+#' The formula names columns of the file, nothing else: `y ~ a + b`,
+#' `cbind(y1, y2) ~ a + b`, `y ~ .` (every other column), `y ~ . - id`, and
+#' `- 1` or `+ 0` for no intercept. A `.npy` file's columns are `V1`, `V2`,
+#' ... (as `data.frame()` names a matrix's). Columns must be numbers
+#' (integers, doubles or booleans); a missing value is an error. What needs R
+#' to evaluate the rows is refused by name (class `lrtiers_formula_error` or
+#' `lrtiers_argument_error`): transformations (`log(x)`, `I(x^2)`, `poly()`),
+#' factors, interactions, `offset()`, and the arguments `weights`, `offset`,
+#' `subset` and `na.action`; add the column to the file, or read the file
+#' into a data frame and fit that. `validation` can be a fraction (held out
+#' of every block), not a data frame. `lr_fit(path, y = "response")` is
+#' `lr_fit(response ~ ., data = path)`; `y` may name several columns (one
+#' output each). `chunk_rows` sets how many rows are read at a time (memory
+#' and I/O only, never the values); `block_rows` and `world_size` are the
+#' streamed fit's settings.
+#'
+#' The result is an ordinary `lr_fit` with the coefficients, the history, the
+#' verdict, the standard errors (from the core's `(X'X)^-1` and residual sum
+#' of squares, which need no rows) and `source` (the file's `path`, `kind`
+#' and `n_rows`), but no fitted values or residuals. `print()`, `summary()`,
+#' `coef()`, `vcov()`, `confint()`, `sigma()`, `deviance()`, `nobs()`,
+#' `df.residual()`, `logLik()`, `AIC()`, `BIC()`, `tidy()`, `glance()`,
+#' `predict(fit, newdata = )`, `augment(fit, newdata = )`,
+#' `plot(fit, which = "loss")`, `lr_save()` and `update()` (which reads the file
+#' again) work. The methods that need the rows (`fitted()`, `residuals()`,
+#' `predict()` without `newdata`, `hatvalues()`, `cooks.distance()`,
+#' `rstandard()`, `rstudent()`, `influence()`, `dfbeta()`, `model.frame()`,
+#' `model.matrix()`, `anova(fit)`, `augment()` without `newdata`, the
+#' diagnostic plots) stop with an error of class `lrtiers_data_not_in_memory`
+#' that says so. R-squared and the F statistic need the rows too: `summary()`
+#' leaves them out and `glance()` has `NA` for them.
 #'
 #' ## Settings
 #' The settings, their defaults and their descriptions come from the Python
@@ -44,11 +91,14 @@
 #' ([lr_tutorial_settings()]: plain SGD at a constant step on the raw columns for
 #' exactly `epochs` epochs) reproduce every tutorial bit for bit.
 #'
-#' @param x A numeric matrix, data frame or vector of features, or a formula.
+#' @param x A numeric matrix, data frame or vector of features, a formula, or
+#'   a file path (see "Data larger than memory").
 #' @param formula A model formula, as in [stats::lm()].
-#' @param data A data frame with the variables of `formula`.
+#' @param data A data frame with the variables of `formula`, or a file path
+#'   (see "Data larger than memory").
 #' @param y The response: a numeric vector, or a matrix/data frame with one
-#'   column per output.
+#'   column per output; with `x` a file path, the name of the response column
+#'   (or several names, one output each).
 #' @param ... Not used: any argument that lands here (a misspelt setting, an
 #'   unnamed setting) is an error.
 #' @eval setting_param_docs()
@@ -69,6 +119,8 @@
 #'   `getOption("lrtiers.progress_delay", 0.5)` seconds. Esc / Ctrl-C stops a
 #'   fit cleanly (with any progress bar) with an error of class
 #'   `lrtiers_interrupted`; the session stays usable.
+#' @param chunk_rows For data given as a file path: rows read at a time
+#'   (default 65536); it sets memory use and I/O, never the values.
 #' @param callback `NULL` or a function `function(epoch, loss)` called after
 #'   every epoch; returning `FALSE` stops the fit (`stop_reason` "callback").
 #'
@@ -97,6 +149,13 @@
 #'   data = crop_yields, tier = "dataloader", batch_size = 5, seed = 0
 #' )
 #' coef(crops)
+#'
+#' # data larger than memory: the core streams a file (here a small CSV)
+#' path <- tempfile(fileext = ".csv")
+#' write.csv(mtcars, path, row.names = FALSE)
+#' streamed <- lr_fit(mpg ~ wt + hp, data = path, seed = 1)
+#' streamed
+#' predict(streamed, newdata = data.frame(wt = 3, hp = 120))
 lr_fit <- function(x, ...) {
   UseMethod("lr_fit")
 }
@@ -120,7 +179,7 @@ lr_fit.default <- function(x, ...) {
 #' @rdname lr_fit
 #' @export
 lr_fit.formula <- function(formula, data, ..., weights, offset, subset, na.action,
-                           progress = interactive(), callback = NULL) {
+                           progress = interactive(), callback = NULL, chunk_rows = NULL) {
   call <- match.call()
   call[[1L]] <- as.name("lr_fit")
   user_call <- fit_call(sys.call())
@@ -135,6 +194,20 @@ lr_fit.formula <- function(formula, data, ..., weights, offset, subset, na.actio
       user_call,
       class = "lrtiers_argument_error"
     )
+  }
+  if (is.character(data)) { # a file path: the core streams the rows (R/streamed.R)
+    for (arg in c("weights", "offset", "subset", "na.action")) {
+      if (!eval(call("missing", as.name(arg)))) refuse_file_argument(arg, user_call)
+    }
+    return(file_fit(formula, data, settings,
+      intercept = if (missing(intercept)) NULL else check_flag(intercept, "intercept", user_call),
+      chunk_rows = chunk_rows, progress = progress, callback = callback, call = call,
+      user_call = user_call
+    ))
+  }
+  if (!is.null(chunk_rows)) {
+    abort("`chunk_rows` is for data given as a file path (rows read at a time); `data` is in memory.",
+      user_call, class = "lrtiers_argument_error")
   }
   mold <- mold_formula(
     formula, data, call, env,
@@ -188,13 +261,15 @@ fit_call <- function(call) {
 }
 
 known_args <- function() {
-  c(SETTING_NAMES, "weights", "offset", "subset", "na.action", "progress", "callback")
+  c(SETTING_NAMES, "weights", "offset", "subset", "na.action", "progress", "callback",
+    "chunk_rows")
 }
 
 #' The x/y methods share one body (their formals are the same)
 #' @noRd
 xy_fit <- function(env, call, user_call, dots_names, n_dots) {
-  check_dots_empty(dots_names, n_dots, setdiff(known_args(), c("subset", "na.action", "offset")),
+  check_dots_empty(dots_names, n_dots,
+    setdiff(known_args(), c("subset", "na.action", "offset", "chunk_rows")),
     user_call)
   if (eval(quote(missing(y)), env)) {
     abort(

@@ -88,6 +88,7 @@ fit_footer <- function(x, digits) {
     ),
     verdict_line(x),
     aliased_line(x),
+    source_line(x),
     if (length(x$na.action)) {
       sprintf("(%d observation%s deleted due to missingness)", length(x$na.action),
         if (length(x$na.action) == 1L) "" else "s")
@@ -133,6 +134,7 @@ summary.lr_fit <- function(object, ...) {
     },
     preconditioner = object$preconditioner$kind %||% "none",
     na.action = object$na.action,
+    source_line = source_line(object),
     multi = object$multi
   )
   warn_not_converged(object, "summary()")
@@ -219,6 +221,7 @@ print.summary.lr_fit <- function(x, digits = max(3L, getOption("digits") - 3L),
     cat(sprintf("(%d observation%s deleted due to missingness)\n", length(x$na.action),
       if (length(x$na.action) == 1L) "" else "s"))
   }
+  if (!is.null(x$source_line)) cat(strwrap(x$source_line, width = getOption("width")), sep = "\n")
   cat(strwrap(x$verdict_line, width = getOption("width")), sep = "\n")
   invisible(x)
 }
@@ -510,14 +513,43 @@ prediction_weights <- function(object, newdata) {
   if (is.null(newdata)) object$weights %||% 1 else 1
 }
 
+#' The one check of the methods that need the training rows (fitted values, residuals, the
+#' model frame or x): a fit trained on rows streamed from a file, or read by lr_load(),
+#' does not hold them, and says so (class lrtiers_data_not_in_memory) rather than answer
+#' NULL or a number computed without them
+#' @noRd
 check_has_data <- function(object, what) {
-  if (is.null(object$fitted.values)) {
-    abort(
+  streamed <- !is.null(object$source)
+  if (!streamed && !is.null(object$fitted.values)) {
+    return(invisible(object))
+  }
+  abort(
+    if (streamed) {
+      source <- object$source
+      c(
+        sprintf(
+          "%s needs the training rows, but this fit was trained on rows streamed from %s (%s rows), which are not in memory.",
+          what, source$path, format(source$n_rows, big.mark = ",", scientific = FALSE)
+        ),
+        "Use predict(fit, newdata = ) for predictions; for the rest, read the file into a data frame and fit that with lr_fit(formula, data = <data frame>)."
+      )
+    } else {
       sprintf(
         "%s needs the training data, which a fit read by lr_load() does not carry; use predict(fit, newdata).",
         what
-      ),
-      class = "lrtiers_argument_error"
-    )
+      )
+    },
+    class = "lrtiers_data_not_in_memory"
+  )
+}
+
+#' A line on the data a streamed fit was trained on (NULL for in-memory fits)
+#' @noRd
+source_line <- function(x) {
+  source <- x$source
+  if (is.null(source)) {
+    return(NULL)
   }
+  sprintf("Data: %s rows streamed from %s (%s file); the rows are not kept in the fit.",
+    format(source$n_rows, big.mark = ",", scientific = FALSE), source$path, source$kind)
 }

@@ -83,10 +83,23 @@ new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
     training_rows = rows,
     offset_call = offset_call,
     weighted = isTRUE(core$weighted),
+    source = source_record(core$source),
     key = new_fit_key(),
     core = core
   )
   structure(fit, class = "lr_fit")
+}
+
+#' The record of the file a streamed fit was trained on (NULL for in-memory data): its
+#' rows are not in the fit, and the methods that need them say so (check_has_data())
+#' @noRd
+source_record <- function(source) {
+  if (is.null(source)) {
+    return(NULL)
+  }
+  list(path = as.character(source$path), kind = as.character(source$kind),
+    n_rows = as.numeric(source$n_rows), x = as.character(unlist(source$x)),
+    y = as.character(unlist(source$y)))
 }
 
 #' A key for the cache of Python predictors (no draws from R's random numbers)

@@ -11,8 +11,10 @@
 #' when the fit ran 10 epochs or more (a fit that converges in a few epochs
 #' is otherwise a spike at the left edge). Legends sit above the plot area,
 #' never over the data. The diagnostics need the training data (not in a fit
-#' read by [lr_load()]) and a single-output fit; without them only the loss
-#' curve is drawn.
+#' read by [lr_load()], nor in one trained on rows streamed from a file) and a
+#' single-output fit; without them `plot(fit)` draws only the loss curve, and
+#' asking for a diagnostic plot by number is an error (class
+#' `lrtiers_data_not_in_memory` when the rows are missing).
 #'
 #' @param x An `lr_fit`.
 #' @param which Which plots, by number (see Description) or `"loss"` for 6.
@@ -42,6 +44,11 @@ plot.lr_fit <- function(x, which = c(1L, 2L, 3L, 5L, 6L),
   diagnostics <- setdiff(which, 6L)
   can_diagnose <- !is.null(x$fitted.values) && !x$multi
   if (length(diagnostics) && !can_diagnose) {
+    if (explicit && !x$multi) {
+      check_has_data(x, sprintf("plot(fit, which = %s) (the diagnostic plots)",
+        if (length(diagnostics) == 1L) diagnostics else
+          sprintf("c(%s)", paste(diagnostics, collapse = ", "))))
+    }
     if (explicit) {
       abort(
         sprintf("the diagnostic plots need %s; plot(fit, which = \"loss\") draws the loss curve.",
@@ -227,6 +234,7 @@ autoplot.lr_fit <- function(object, which = "loss", ...) {
     if (nrow(h) >= 10L) p <- p + ggplot2::scale_x_log10()
     return(p)
   }
+  if (!object$multi) check_has_data(object, "autoplot() of the diagnostic plots")
   if (is.null(object$fitted.values) || object$multi) {
     abort("the diagnostic plots need the training data of a single-output fit.",
       class = "lrtiers_argument_error")
