@@ -70,7 +70,7 @@ scan_bridge <- function(path, x, y, chunk_rows, call) {
       what = function() sprintf("reading %s", path)),
     lrtiers_core_error = function(e) {
       # "x: '<path>' has no column 'z'": x and y are the core's names for the columns
-      e$message <- sub("^(x|y): ", "", conditionMessage(e))
+      e$message <- sub("^(x|y): \"", "the file \"", conditionMessage(e))
       stop(e)
     }
   )

@@ -40,7 +40,8 @@ lr_fit.character <- function(x, y, ..., weights = NULL, progress = interactive()
   if (!is.null(weights)) refuse_file_argument("weights", user_call)
   settings <- collect_settings(environment(), user_call)
   intercept <- if (missing(intercept)) NULL else check_flag(intercept, "intercept", user_call)
-  file_fit(formula, x, settings, intercept, chunk_rows, progress, callback, call, user_call)
+  file_fit(formula, x, settings, intercept, chunk_rows, progress, callback, call, user_call,
+    arg = "x")
 }
 
 formals(lr_fit.character) <- append(formals(lr_fit.character), setting_formals(), after = 3L)
@@ -48,9 +49,9 @@ formals(lr_fit.character) <- append(formals(lr_fit.character), setting_formals()
 #' The formula and x/y methods' shared body for data given as a file path
 #' @noRd
 file_fit <- function(formula, path, settings, intercept, chunk_rows, progress, callback, call,
-                     user_call) {
+                     user_call, arg = "data") {
   check_flag(progress, "progress", user_call)
-  path <- check_data_path(path, user_call)
+  path <- check_data_path(path, user_call, arg)
   chunk_rows <- check_whole(chunk_rows, "chunk_rows", user_call)
   if (is.data.frame(settings$validation) || is.list(settings$validation)) {
     abort(
@@ -73,7 +74,7 @@ file_fit <- function(formula, path, settings, intercept, chunk_rows, progress, c
 
 #' A data path: one string, `~` expanded, that exists; the absolute path
 #' @noRd
-check_data_path <- function(path, call) {
+check_data_path <- function(path, call, arg = "data") {
   if (!is.character(path) || length(path) != 1L || is.na(path) || !nzchar(path)) {
     abort(sprintf("`data` must be a data frame or one file path; got %s.", describe(path)),
       call, class = "lrtiers_argument_error")
@@ -82,7 +83,7 @@ check_data_path <- function(path, call) {
   if (!file.exists(full)) {
     abort(
       c(
-        sprintf("`data` names no file or directory: \"%s\"%s.", path,
+        sprintf("`%s` names no file or directory: \"%s\"%s.", arg, path,
           if (!identical(full, path)) sprintf(" (%s)", full) else ""),
         sprintf("The working directory is %s.", getwd())
       ),
