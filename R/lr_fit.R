@@ -202,7 +202,7 @@ lr_fit.formula <- function(formula, data, ..., weights, offset, subset, na.actio
     return(file_fit(formula, data, settings,
       intercept = if (missing(intercept)) NULL else check_flag(intercept, "intercept", user_call),
       chunk_rows = chunk_rows, progress = progress, callback = callback, call = call,
-      user_call = user_call
+      user_call = user_call, env = env
     ))
   }
   if (!is.null(chunk_rows)) {

@@ -9,17 +9,6 @@ lr_fit.character <- function(x, y, ..., weights = NULL, progress = interactive()
   call <- fit_call(match.call())
   check_dots_empty(...names(), ...length(), setdiff(known_args(), c("subset", "na.action",
     "offset")), user_call)
-  if (length(x) != 1L || is.na(x)) {
-    abort(
-      c(
-        sprintf("`x` is %s: lr_fit(x, y) takes numeric features, or one file path.",
-          describe(x, value = FALSE)),
-        "For data in a file: lr_fit(\"data.parquet\", y = \"response\"), or lr_fit(y ~ a + b, data = \"data.parquet\")."
-      ),
-      user_call,
-      class = "lrtiers_type_error"
-    )
-  }
   if (missing(y)) {
     abort(
       "`y` is missing: lr_fit(path, y) needs the name of the response column (or several).",
@@ -27,12 +16,17 @@ lr_fit.character <- function(x, y, ..., weights = NULL, progress = interactive()
       class = "lrtiers_argument_error"
     )
   }
-  if (!is.character(y) || !length(y) || anyNA(y) || !all(nzchar(y))) {
+  path_form <- length(x) == 1L && !is.na(x) && is.character(y) && length(y) &&
+    !anyNA(y) && all(nzchar(y))
+  if (!path_form) {
     abort(
-      sprintf("with `x` a file path, `y` must name the response column(s) of the file; got %s.",
-        describe(y)),
+      c(
+        sprintf("`lr_fit()` has no method for `x` %s with `y` %s.",
+          describe(x, value = FALSE), describe(y, value = FALSE)),
+        "lr_fit(x, y) takes numeric features; for data in a file, give its path and the response column name(s): lr_fit(\"data.parquet\", y = \"response\"), or lr_fit(response ~ a + b, data = \"data.parquet\")."
+      ),
       user_call,
-      class = "lrtiers_type_error"
+      class = "lrtiers_argument_error"
     )
   }
   response <- if (length(y) == 1L) as.name(y) else as.call(c(as.name("cbind"), lapply(y, as.name)))
@@ -41,7 +35,7 @@ lr_fit.character <- function(x, y, ..., weights = NULL, progress = interactive()
   settings <- collect_settings(environment(), user_call)
   intercept <- if (missing(intercept)) NULL else check_flag(intercept, "intercept", user_call)
   file_fit(formula, x, settings, intercept, chunk_rows, progress, callback, call, user_call,
-    arg = "x")
+    arg = "x", env = parent.frame())
 }
 
 formals(lr_fit.character) <- append(formals(lr_fit.character), setting_formals(), after = 3L)
@@ -49,9 +43,9 @@ formals(lr_fit.character) <- append(formals(lr_fit.character), setting_formals()
 #' The formula and x/y methods' shared body for data given as a file path
 #' @noRd
 file_fit <- function(formula, path, settings, intercept, chunk_rows, progress, callback, call,
-                     user_call, arg = "data") {
+                     user_call, arg = "data", env = globalenv()) {
   check_flag(progress, "progress", user_call)
-  path <- check_data_path(path, user_call, arg)
+  path <- check_data_path(path, user_call, arg, env)
   chunk_rows <- check_whole(chunk_rows, "chunk_rows", user_call)
   if (is.data.frame(settings$validation) || is.list(settings$validation)) {
     abort(
@@ -74,21 +68,29 @@ file_fit <- function(formula, path, settings, intercept, chunk_rows, progress, c
 
 #' A data path: one string, `~` expanded, that exists; the absolute path
 #' @noRd
-check_data_path <- function(path, call, arg = "data") {
+check_data_path <- function(path, call, arg = "data", env = globalenv()) {
   if (!is.character(path) || length(path) != 1L || is.na(path) || !nzchar(path)) {
-    abort(sprintf("`data` must be a data frame or one file path; got %s.", describe(path)),
+    abort(sprintf("`%s` must be %s or one file path; got %s.", arg,
+      if (arg == "data") "a data frame" else "numeric features", describe(path)),
       call, class = "lrtiers_argument_error")
   }
   full <- path.expand(path)
   if (!file.exists(full)) {
+    named <- exists(path, envir = env) && is.data.frame(get(path, envir = env))
     abort(
       c(
-        sprintf("`%s` names no file or directory: \"%s\"%s.", arg, path,
+        sprintf("`%s` must be %s or the path of a file or directory; no file or directory \"%s\"%s exists.",
+          arg, if (arg == "data") "a data frame" else "numeric features", path,
           if (!identical(full, path)) sprintf(" (%s)", full) else ""),
-        sprintf("The working directory is %s.", getwd())
+        if (named) {
+          sprintf("\"%s\" is the name of a data frame: give the data frame itself, %s = %s.", path,
+            arg, path)
+        } else {
+          sprintf("The working directory is %s.", getwd())
+        }
       ),
       call,
-      class = "lrtiers_io_error"
+      class = if (named) "lrtiers_argument_error" else "lrtiers_io_error"
     )
   }
   normalizePath(full, mustWork = TRUE)
