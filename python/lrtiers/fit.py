@@ -33,6 +33,7 @@ from .settings import (
     default_threads,
     new_seed,
 )
+from .sources import Source
 from .streaming import (
     StepHolder,
     StreamedData,
@@ -176,7 +177,7 @@ def _fit(
 
 def is_source(value: Any) -> bool:
     """A streamed source (lrtiers.scan): it reads row ranges, it does not hold them."""
-    return callable(getattr(value, "rows", None)) and hasattr(value, "n_rows")
+    return isinstance(value, Source)
 
 
 def fit_source(source: Any, settings: Settings, callback, progress: bool | None) -> LRFit:

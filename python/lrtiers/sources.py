@@ -163,13 +163,19 @@ class Source:
 
     # -- the interface -----------------------------------------------------------------
 
+    def pieces(self, start: int, stop: int) -> Iterator[np.ndarray]:
+        """Rows [start, stop) in file order, as consecutive (m, p + q) pieces, the features
+        then the targets: float64, freshly allocated, 1 <= m <= chunk_rows (what the
+        streaming engine reads: x and y of a row together)."""
+        start = whole(start, "start", 0, self.n_rows)
+        stop = whole(stop, "stop", start, self.n_rows)
+        return self._read(start, stop)
+
     def rows(self, start: int, stop: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Rows [start, stop) in file order, as consecutive pieces (x (m, p), y (m, q)):
         float64, C-contiguous, freshly allocated, 1 <= m <= chunk_rows."""
-        start = whole(start, "start", 0, self.n_rows)
-        stop = whole(stop, "stop", start, self.n_rows)
         p = len(self.feature_names)
-        for block in self._read(start, stop):
+        for block in self.pieces(start, stop):
             yield np.array(block[:, :p], order="C"), np.array(block[:, p:], order="C")
 
     def describe(self) -> dict[str, Any]:

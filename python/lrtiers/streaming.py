@@ -41,9 +41,7 @@ from .distributed import Group
 from .monitor import Monitor
 from .precondition import Preconditioner, build_preconditioner, scaling
 from .reference import Reference, _power_of_two_at_least, design_block, solve_from_r
-
-#: A source: what lrtiers.scan returns (sources.py); the engine needs these members.
-Source = Any
+from .sources import Source
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,6 @@ class Layout:
     block_rows: int
     validation: float | None
     seed: int
-    rank: int
     world_size: int
 
     @property
@@ -111,7 +108,7 @@ class StreamedData:
     def read(self, block: int) -> np.ndarray:
         """Rows of one block as [x, y] in float64, assembled from the source's chunks."""
         start, stop = self.layout.rows_of(block)
-        pieces = [np.hstack([x, y]) for x, y in self.source.rows(start, stop)]
+        pieces = list(self.source.pieces(start, stop))
         out = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
         if not np.isfinite(out).all():
             row, col = np.argwhere(~np.isfinite(out))[0]
@@ -469,8 +466,6 @@ def check_streamable(settings: Any) -> None:
             "validation data cannot be given with a streamed source: use a fraction "
             "(validation=0.2 holds out a seeded fifth of every block)"
         )
-    if settings.init not in ("default", "zeros") and not isinstance(settings.init, dict):
-        raise ValueError(f"init {settings.init!r} is not available for streamed sources")
 
 
 def layout_for(source: Source, settings: Any, group: Group) -> Layout:
@@ -479,7 +474,6 @@ def layout_for(source: Source, settings: Any, group: Group) -> Layout:
         block_rows=settings.block_rows,
         validation=settings.validation,
         seed=settings.seed,
-        rank=group.rank,
         world_size=group.size,
     )
 
