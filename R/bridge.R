@@ -6,16 +6,6 @@
 #' @noRd
 fit_bridge <- function(x, y, settings, feature_names, target_names, weights = NULL,
                        offset = NULL, progress, callback, call) {
-  if (!is.null(callback) && !is.function(callback)) {
-    abort(sprintf("`callback` must be NULL or a function(epoch, loss); got %s.", describe(callback)),
-      call,
-      class = "lrtiers_argument_error"
-    )
-  }
-  module <- core_for_fit(call)
-  epochs <- settings$epochs %||% lr_defaults()$defaults$epochs
-  monitor <- new_monitor(epochs, progress, callback)
-  on.exit(monitor$close(), add = TRUE)
   # an offset is known: train on y - offset (as lm()), add it back to the fitted values
   y_train <- if (is.null(offset)) y else y - offset
   # a length-1 vector would reach Python as a scalar: a one-row fit sends a 1-d array
@@ -26,19 +16,7 @@ fit_bridge <- function(x, y, settings, feature_names, target_names, weights = NU
     list(feature_names = as.list(feature_names), target_names = as.list(target_names))
   )
   if (!is.null(weights)) args$weights <- weights
-  if (monitor$active) args$callback <- reticulate::r_to_py(monitor$callback, convert = TRUE)
-  pyfit <- withCallingHandlers(
-    with_core_conditions(
-      py_call_with(module$lr_fit, args),
-      call = call,
-      what = function() {
-        sprintf("the fit (at epoch %s of %d)", monitor$epoch_text(), as.integer(epochs))
-      }
-    ),
-    error = function(e) monitor$close() # end the progress line before the message
-  )
-  monitor$close()
-  monitor$rethrow(call)
+  pyfit <- call_core_fit(args, settings, progress, callback, call)
   core <- jsonlite::parse_json(py_json(pyfit$to_dict()), simplifyVector = FALSE)
   # a validation fraction: fitted values and residuals of the training rows only (nobs())
   rows <- seq_len(NROW(y))
@@ -80,6 +58,14 @@ scan_bridge <- function(path, x, y, chunk_rows, call) {
 #' never held; the fit record comes back as plain data (there are no rows to bring back)
 #' @noRd
 source_fit_bridge <- function(source, settings, progress, callback, call) {
+  pyfit <- call_core_fit(c(list(source), settings), settings, progress, callback, call)
+  jsonlite::parse_json(py_json(pyfit$to_dict()), simplifyVector = FALSE)
+}
+
+#' The core's lr_fit(*args) with the progress bar and the user's callback around it (both
+#' bridges): the Python fit object, or the core's error as an R condition
+#' @noRd
+call_core_fit <- function(args, settings, progress, callback, call) {
   if (!is.null(callback) && !is.function(callback)) {
     abort(sprintf("`callback` must be NULL or a function(epoch, loss); got %s.", describe(callback)),
       call,
@@ -90,7 +76,6 @@ source_fit_bridge <- function(source, settings, progress, callback, call) {
   epochs <- settings$epochs %||% lr_defaults()$defaults$epochs
   monitor <- new_monitor(epochs, progress, callback)
   on.exit(monitor$close(), add = TRUE)
-  args <- c(list(source), settings)
   if (monitor$active) args$callback <- reticulate::r_to_py(monitor$callback, convert = TRUE)
   pyfit <- withCallingHandlers(
     with_core_conditions(
@@ -100,11 +85,11 @@ source_fit_bridge <- function(source, settings, progress, callback, call) {
         sprintf("the fit (at epoch %s of %d)", monitor$epoch_text(), as.integer(epochs))
       }
     ),
-    error = function(e) monitor$close()
+    error = function(e) monitor$close() # end the progress line before the message
   )
   monitor$close()
   monitor$rethrow(call)
-  jsonlite::parse_json(py_json(pyfit$to_dict()), simplifyVector = FALSE)
+  pyfit
 }
 
 #' The 1-based training rows of a validation fraction, as the core splits them
