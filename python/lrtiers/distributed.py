@@ -210,7 +210,16 @@ def _check_alive(workers: list, done: set[int]) -> None:
             # a last look at the queue is not needed: a worker that raised exits 0 after
             # putting its error; a non-zero exit is a death (signal, os._exit, OOM)
             how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
-            raise WorkerError(f"rank {rank} of {len(workers)} {how} during the fit")
+            hint = (
+                ""
+                if code < 0
+                else (
+                    " (its output above says why; workers are spawned, so they import the "
+                    "script that started them: its top level must be guarded by "
+                    "if __name__ == '__main__':)"
+                )
+            )
+            raise WorkerError(f"rank {rank} of {len(workers)} {how} during the fit{hint}")
 
 
 def _first_cause(workers: list, results: Any, first: tuple, world_size: int) -> BaseException:
