@@ -35,7 +35,6 @@ from .settings import (
 )
 from .sources import Source
 from .streaming import (
-    StepHolder,
     StreamedData,
     StreamMonitor,
     check_streamable,
@@ -236,9 +235,6 @@ def _streamed_fit(source: Any, settings: Settings, callback, group: Group) -> LR
     data.kept = kept
     pre = data.pre = streamed_preconditioner(settings.precondition, ref, data)
     plan = _plan(ref, pre, settings, q, y_sd, stacklevel=5)
-    holder = StepHolder()
-    if settings.full_batch:
-        plan = replace(plan, spec=replace(plan.spec, holder=holder))
 
     generator = fit_generator(settings.seed)
     start = _initial_parameters(settings, int(kept.sum()), q, p, kept, pre, generator)
@@ -246,9 +242,7 @@ def _streamed_fit(source: Any, settings: Settings, callback, group: Group) -> LR
         int(kept.sum()), q, settings.dtype, settings.device, data.n_val > 0
     )
     tensors.generator = generator
-    monitor = StreamMonitor(
-        data, holder, tensors, **_monitor_settings(settings, plan, pre, callback)
-    )
+    monitor = StreamMonitor(data, tensors, **_monitor_settings(settings, plan, pre, callback))
     tensors.loader = monitor
     final, elapsed = _train(tensors, start, settings, plan.spec, monitor)
     names = XY(

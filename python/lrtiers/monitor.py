@@ -300,6 +300,14 @@ class Monitor:
                 rows = rows.numpy()
             yield x[rows], y[rows]
 
+    def step_due(self, loss, *grads) -> bool:
+        """Called after each batch's backward pass, with its loss and gradients: whether the
+        tier takes its optimizer step now. In memory every batch is a step (a full batch's
+        loss and gradients are booked first); over blocks of rows (streaming.py) only the
+        last block's, once its gradients hold the sum of every block's."""
+        self.record(loss, *grads)
+        return True
+
     def record(self, loss, *grads) -> None:
         """A full-batch step's loss and gradients, taken before its update: they belong to
         the parameters the previous epoch ended with. Other steps are not booked."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -39,12 +39,9 @@ class OptimizerSpec:
     momentum: float  # 0 where the optimizer has none
     schedule: str  # "constant" or "inverse_time"
     lr_max: float  # the largest stable full-batch step (inf where there is no such bound)
-    #: streamed full batches (streaming.py): a StepHolder that receives a HeldStep, which
-    #: holds the tier's per-block steps and takes one step an epoch with the summed gradient
-    holder: Any = field(default=None, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "holder"}
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def stable_bound(name: str, lipschitz: float, momentum: float) -> float:
@@ -204,23 +201,6 @@ def build_optimizer(
     *,
     by_hand: bool = False,
     loss_of: Callable[[], torch.Tensor] | None = None,
-):
-    """(optimizer, schedule) for the parameters a tier trains (see _build); on streamed full
-    batches the optimizer's steps are held until the epoch's last block (spec.holder)."""
-    optimizer, schedule = _build(spec, params, by_hand=by_hand, loss_of=loss_of)
-    if spec.holder is not None:
-        from .streaming import HeldStep
-
-        spec.holder.held = optimizer = HeldStep(optimizer, by_hand)
-    return optimizer, schedule
-
-
-def _build(
-    spec: OptimizerSpec,
-    params: Sequence,
-    *,
-    by_hand: bool,
-    loss_of: Callable[[], torch.Tensor] | None,
 ):
     """(optimizer, schedule) for the parameters a tier trains.
 

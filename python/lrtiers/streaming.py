@@ -151,6 +151,15 @@ class StreamedData:
             return x, y
         return torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device)
 
+    def placeholder(self, as_numpy: bool) -> tuple:
+        """One row of zeros in the training form, for a rank that holds no block."""
+        assert self.kept is not None
+        p, q = int(np.count_nonzero(self.kept)), len(self.source.target_names)
+        x, y = np.zeros((1, p), dtype=self.dtype), np.zeros((1, q), dtype=self.dtype)
+        if as_numpy:
+            return x, y
+        return torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device)
+
     def training_blocks(self, part: str, as_numpy: bool) -> Iterator[tuple[int, Any, Any]]:
         for block, x, y in self.raw_blocks(part):
             yield (block, *self.training_form(x, y, as_numpy))
@@ -263,62 +272,33 @@ def streamed_sse(data: StreamedData, weight, bias) -> np.ndarray:
 # ---------------------------------------------------------------------------- training
 
 
-class HeldStep:
-    """The optimizer seam for full batches of streamed data: the tier steps once per block,
-    as in its own loop; those steps are held, and the StreamMonitor takes the step once per
-    epoch with the gradient summed over every block (take)."""
-
-    def __init__(self, inner: Any, by_hand: bool):
-        self.inner, self.by_hand = inner, by_hand
-
-    def step(self, grads: Any = None) -> None:
-        """A block's step: held."""
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        self.inner.zero_grad(set_to_none=set_to_none)
-
-    def take(self, params: list, grads: list) -> None:
-        """The epoch's step with the full gradient (one per trained parameter)."""
-        if self.by_hand:
-            with torch.no_grad():  # as the autograd tier steps (tensors that require grad)
-                self.inner.step(grads)
-            return
-        for param, grad in zip(params, grads, strict=True):
-            param.grad = grad
-        self.inner.step()
-        self.inner.zero_grad(set_to_none=True)  # the next epoch's first block starts clean
-
-
-class StepHolder:
-    """Shared by the optimizer seam (which puts the HeldStep here) and the StreamMonitor."""
-
-    held: HeldStep | None = None
-
-
 def _as_float64(value: Any) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().to(torch.float64).cpu().numpy()
     return np.asarray(value, dtype=np.float64)
 
 
-def _like(total: np.ndarray, model: Any) -> Any:
-    """The summed gradient in the form the tier's gradients have (array or tensor)."""
-    if isinstance(model, torch.Tensor):
-        return torch.from_numpy(total).to(dtype=model.dtype, device=model.device)
-    return total.astype(model.dtype)
+def _put(total: np.ndarray, grad: Any) -> None:
+    """The summed gradient written into the tier's own gradient (array or tensor), which
+    its optimizer then steps with."""
+    if isinstance(grad, torch.Tensor):
+        with torch.no_grad():
+            grad.copy_(torch.from_numpy(total))
+    else:
+        grad[...] = total
 
 
 class StreamMonitor(Monitor):
     """The monitor of a streamed fit: its batches are blocks (full batch) or the streamed
     shuffle (mini-batches), and its evaluations are passes over the blocks."""
 
-    def __init__(self, data: StreamedData, holder: StepHolder, *args: Any, **kwargs: Any):
+    def __init__(self, data: StreamedData, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.stream, self.holder = data, holder
+        self.stream = data
         self.n = data.n_train
         self._block_parts: list = []
-        self._block: tuple[int, int] = (0, 0)
-        self._grad_forms: list = []
+        self._block_rows: int | None = None  # rows of the block being trained on (None: none)
+        self._last_block = True
 
     # -- batches ---------------------------------------------------------------------
 
@@ -329,15 +309,27 @@ class StreamMonitor(Monitor):
     def batches(self, x, y):
         as_numpy = isinstance(x, np.ndarray)
         if self.full_batch:
-            return self._blocks_then_step(as_numpy)
+            return self._blocks(as_numpy)
         return self._streamed_minibatches(as_numpy)
 
-    def _blocks_then_step(self, as_numpy: bool):
+    def _blocks(self, as_numpy: bool):
+        """This rank's training blocks, in order, each known to be the last or not (one
+        block read ahead). A rank that holds none still goes through its tier's loop once,
+        on one placeholder row whose gradient is not part of any sum, so that it reaches
+        the step (with the other ranks' sum) as they do."""
         self._block_parts = []
-        for block, xb, yb in self.stream.training_blocks("train", as_numpy):
-            self._block = (block, xb.shape[0])
+        blocks = self.stream.training_blocks("train", as_numpy)
+        current = next(blocks, None)
+        if current is None:
+            self._block_rows, self._last_block = None, True
+            yield self.stream.placeholder(as_numpy)
+            return
+        while current is not None:
+            following = next(blocks, None)
+            _, xb, yb = current
+            self._block_rows, self._last_block = xb.shape[0], following is None
             yield xb, yb
-        self._step_with_sum()
+            current = following
 
     def _streamed_minibatches(self, as_numpy: bool):
         layout, generator = self.stream.layout, self.data.generator
@@ -363,42 +355,32 @@ class StreamMonitor(Monitor):
         if carry is not None:
             yield self.stream.training_form(carry[0].copy(), carry[1], as_numpy)
 
-    # -- full-batch bookkeeping ------------------------------------------------------
+    # -- full-batch steps: gradients accumulated over the blocks ----------------------
 
-    def record(self, loss, *grads) -> None:
-        """A block's loss and gradients (of its own mean): kept, weighted by its share of
-        the rows, until the epoch's last block (see _step_with_sum)."""
-        if not self.books_late:
-            return
-        block, rows = self._block
-        share = rows / self.n
-        self._grad_forms = list(grads)
-        self._block_parts.append(
-            (
-                float(loss.item()) * share,
-                [None if g is None else _as_float64(g) * share for g in grads],
+    def step_due(self, loss, *grads) -> bool:
+        """A block's loss and gradients (of its own mean), kept weighted by its share of the
+        rows; after this rank's last block, every rank's are gathered and added in block
+        order, written into the tier's gradients and booked: the tier steps with the
+        full-batch gradient, the same bits whatever the chunk size or number of processes."""
+        if not self.full_batch:
+            return True
+        if self._block_rows is not None:
+            share = self._block_rows / self.n
+            self._block_parts.append(
+                (
+                    float(loss.item()) * share,
+                    [None if g is None else _as_float64(g) * share for g in grads],
+                )
             )
-        )
-
-    def _step_with_sum(self) -> None:
+        if not self._last_block:
+            return False
         parts = self.stream.group.gather(self._block_parts)
-        loss = ordered_sum([p[0] for p in parts], 0.0)
-        totals = [
-            None if model is None else ordered_sum([p[1][i] for p in parts], 0.0)
-            for i, model in enumerate(self._grad_forms)
-        ]
-        # booked as the full-batch step's loss and gradient (the monitor's own logic)
-        super().record(np.float64(loss), *totals)
-        trained = [
-            (param, total, model)
-            for param, total, model in zip(self._params, totals, self._grad_forms, strict=False)
-            if model is not None
-        ]
-        assert self.holder.held is not None, "the tier did not build its optimizer"
-        self.holder.held.take(
-            [param for param, _, _ in trained],
-            [_like(total, model) for _, total, model in trained],
-        )
+        total_loss = ordered_sum([part[0] for part in parts], 0.0)
+        for i, grad in enumerate(grads):
+            if grad is not None:
+                _put(ordered_sum([part[1][i] for part in parts], 0.0), grad)
+        self.record(np.float64(total_loss), *grads)
+        return True
 
     # -- evaluations: passes over the blocks -----------------------------------------
 

@@ -37,10 +37,13 @@ def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Paramet
             loss = mse(preds, y_batch)
             # 3. compute gradients w.r.t. the weights and biases
             loss.backward()
-            monitor.record(loss, w.grad, b.grad)
-            # 4. adjust the parameters by a small step against the gradient, 5. reset the gradients
+            # 4. adjust the parameters by a small step against the gradient (over blocks of
+            # rows: once the last block's gradients hold the sum of them all)
+            if monitor.step_due(loss, w.grad, b.grad):
+                with torch.no_grad():
+                    update.step([w.grad, b.grad] if settings.intercept else [w.grad])
+            # 5. reset the gradients
             with torch.no_grad():
-                update.step([w.grad, b.grad] if settings.intercept else [w.grad])
                 w.grad.zero_()
                 if settings.intercept:
                     b.grad.zero_()

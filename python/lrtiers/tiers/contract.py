@@ -7,8 +7,8 @@ A tier is a function ``train(data, start, settings, optimizer_spec, monitor) -> 
     for epoch in monitor.epochs(weight, bias):      # stops early: converged, tol, callback
         for xb, yb in monitor.batches(x, y):        # full batch, or DataLoader-order batches
             ...forward, loss, backward...
-            monitor.record(loss, weight_grad, bias_grad)   # after backward, before the step
-            ...the optimizer's step...
+            if monitor.step_due(loss, weight_grad, bias_grad):   # after backward
+                ...the optimizer's step...
         schedule.step()                             # the step-size schedule, once an epoch
 
 The rules:
@@ -19,10 +19,16 @@ The rules:
   is zeros and stays untrained when ``settings.intercept`` is False.
 - ``monitor.epochs()`` gets the live parameters (weight, then bias): it evaluates them to
   keep the history, checks convergence and divergence, and calls the user's callback.
-- ``monitor.record()`` is called once per batch, after ``backward()`` (or the hand-derived
+- ``monitor.step_due()`` is called once per batch, after ``backward()`` (or the hand-derived
   gradients) and before the update, with the batch loss and the gradients (None for an
-  untrained bias). A full-batch step's loss and gradient are those of the parameters the
-  previous epoch ended with: the monitor books them one epoch late, at no extra cost.
+  untrained bias); the tier steps when it says so. In memory it always does. Over blocks of
+  rows (streamed sources, several processes) a full-batch epoch is the PyTorch idiom of
+  gradient accumulation: each block's gradient is computed alone (the tier clears the
+  gradients every batch), and after the last block the monitor puts the sum of every
+  block's gradient (weighted by its rows, added in block order across processes) into the
+  gradients the tier steps with. A full-batch step's loss and gradient are those of the
+  parameters the previous epoch ended with: the monitor books them one epoch late, at no
+  extra cost.
 - The tier returns the final parameters as NumPy arrays (training coordinates).
 """
 

@@ -68,8 +68,11 @@ def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Paramet
             loss = loss_fn(pred, yb)
             # Perform gradient descent
             loss.backward()
-            monitor.record(loss, model.weight.grad, model.bias.grad if settings.intercept else None)
-            opt.step()
+            # (over blocks of rows: step once the last block's gradients hold the sum)
+            if monitor.step_due(
+                loss, model.weight.grad, model.bias.grad if settings.intercept else None
+            ):
+                opt.step()
             opt.zero_grad()
         schedule.step()
 

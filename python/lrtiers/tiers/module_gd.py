@@ -32,9 +32,12 @@ def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Paramet
             # step 3: clear old and compute current gradients
             optimizer.zero_grad()
             loss.backward()
-            monitor.record(loss, model.weight.grad, model.bias.grad if settings.intercept else None)
-            # step 4: update parameters via the optimizer
-            optimizer.step()
+            # step 4: update parameters via the optimizer (over blocks of rows: once the last
+            # block's gradients hold the sum of them all)
+            if monitor.step_due(
+                loss, model.weight.grad, model.bias.grad if settings.intercept else None
+            ):
+                optimizer.step()
         schedule.step()
 
     return final_parameters(model, start)

@@ -32,9 +32,10 @@ def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Paramet
             # step 3: compute gradients (backward pass, derived by hand)
             dw = 2 * (error.T @ x_batch) / error.size
             db = 2 * error.sum(axis=0) / error.size
-            monitor.record(loss, dw, db if settings.intercept else None)
-            # step 4: update weights and bias (plain SGD: w -= lr * dw; b -= lr * db)
-            update.step([dw, db] if settings.intercept else [dw])
+            # step 4: update weights and bias (plain SGD: w -= lr * dw; b -= lr * db); over
+            # blocks of rows, once the last block's gradients hold the sum of them all
+            if monitor.step_due(loss, dw, db if settings.intercept else None):
+                update.step([dw, db] if settings.intercept else [dw])
         schedule.step()
 
     return Parameters(w, b)

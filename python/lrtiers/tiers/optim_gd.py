@@ -35,9 +35,10 @@ def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Paramet
             # step 3: clear old and compute current gradients
             optimizer.zero_grad()
             loss.backward()
-            monitor.record(loss, w.grad, b.grad)
-            # step 4: update weights and bias using the optimizer
-            optimizer.step()
+            # step 4: update weights and bias using the optimizer (over blocks of rows: once
+            # the last block's gradients hold the sum of them all)
+            if monitor.step_due(loss, w.grad, b.grad):
+                optimizer.step()
         schedule.step()
 
     return Parameters(w.detach().cpu().numpy(), b.detach().cpu().numpy())
