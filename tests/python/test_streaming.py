@@ -285,3 +285,40 @@ def test_lr_fit_source_needs_no_file_in_memory_api(files):
         "x": ["V1", "V2", "V3"],
         "y": ["V4"],
     }
+
+
+@pytest.fixture(scope="module")
+def tiny_files(tmp_path_factory):
+    """A 10-row and a 1-row file: one block, fewer blocks (and rows) than processes."""
+    root = tmp_path_factory.mktemp("tiny")
+    table = _table(rows=10, seed=4)
+    paths = {}
+    for rows in (10, 1):
+        paths[rows] = str(root / f"rows{rows}.npy")
+        np.save(paths[rows], table[:rows])
+    return paths
+
+
+TINY_RUNS = [dict(tier=t, seed=5) for t in lrtiers.TIERS] + [
+    dict(tier="dataloader", seed=5, batch_size=4, epochs=3),
+    dict(tier="numpy", seed=5, batch_size=3, epochs=2, optimizer="adam", block_rows=4),
+    dict(tier="module", seed=5, block_rows=3, epochs=3, stop_when_converged=False),
+]
+
+
+@pytest.mark.parametrize("world_size", [2, 3, 8])
+def test_fewer_blocks_and_rows_than_processes_give_the_one_process_bits(tiny_files, world_size):
+    """A rank that holds no block (10 rows in one block, or a single row, read by up to 8
+    processes) still takes every step with the others: the one-process bits, every tier."""
+    runs = [
+        (tiny_files[rows], ["V1", "V2", "V3"], "V4", None, s) for rows in (10, 1) for s in TINY_RUNS
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = [lrtiers.lr_fit(lrtiers.scan(path, x=x, y=y), **s) for path, x, y, _, s in runs]
+    results = spawn(world_size, fits_in_group, (runs,))
+    for (weight, bias, history, world), one in zip(results, expected, strict=True):
+        assert world == world_size
+        assert_same_bits(weight, one.weight)
+        assert_same_bits(bias, one.bias)
+        assert history["loss"] == one.history["loss"]
