@@ -23,7 +23,7 @@ from .optimizers import OptimizerSpec, resolve_optimizer
 from .precondition import Preconditioner, build_preconditioner
 from .process import fit_generator, thread_limit
 from .progress import ProgressBar
-from .reference import Reference, column_scale, least_squares, residual_ss
+from .reference import Reference, column_scale, least_squares
 from .result import LRFit
 from .settings import (
     SETTING_FIELDS,
@@ -42,7 +42,6 @@ from .streaming import (
     placeholder_tensors,
     streamed_preconditioner,
     streamed_reference,
-    streamed_sse,
     with_world,
 )
 from .tiers import Parameters, TrainingData, get_tier
@@ -164,7 +163,7 @@ def _fit(
         monitor,
         final,
         elapsed,
-        sse=residual_ss(train_x, train.y, final.weight, final.bias),
+        sse=monitor.residual_ss(),
         n_val=0 if val is None else val.x.shape[0],
         names=data,
         stacklevel=stacklevel + 1,
@@ -259,7 +258,7 @@ def _streamed_fit(source: Any, settings: Settings, callback, group: Group) -> LR
         monitor,
         final,
         elapsed,
-        sse=streamed_sse(data, final.weight, final.bias),
+        sse=monitor.residual_ss(),
         n_val=data.n_val,
         names=names,
         stacklevel=6,

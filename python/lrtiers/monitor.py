@@ -250,6 +250,7 @@ class Monitor:
         self._weight_t: torch.Tensor | None = None  # the live weight, transposed (a view)
         self._bias: torch.Tensor | None = None
         self._epoch = 0
+        self._last_error: torch.Tensor = torch.empty(0)  # residuals of the last evaluation
 
     @property
     def history(self) -> History:
@@ -276,6 +277,9 @@ class Monitor:
             yield epoch
             if not self.books_late:
                 self._end_epoch(epoch, self._evaluate())
+            elif not self._stop and self._reached():
+                # decided on the parameters this epoch ended with: no step to undo
+                self._stop, self.stop_reason = True, "converged"
             if self._stop:
                 break
         if self._kept is not None:
@@ -335,9 +339,16 @@ class Monitor:
             if self._bias is not None:
                 error += self._bias
             loss = torch.mean(error * error).item()
+        self._last_error = error
         if booked:  # the gradient, 2/(n q) [error' x, colsums(error)], from error later
             self._grad_norms.add([error], "residuals", 2.0 / error.numel())
         return loss
+
+    def residual_ss(self) -> np.ndarray:
+        """(q,) residual sums of squares at the final parameters, in float64: from the
+        residuals of the last evaluation (the final one), not another pass over x."""
+        error = self._last_error.to(torch.float64)
+        return torch.sum(error * error, dim=0).cpu().numpy()
 
     def _val_loss(self) -> float | None:
         if self.data.x_val is None:
@@ -377,6 +388,22 @@ class Monitor:
             if not target.loss_ok(loss, self.initial_loss):
                 return False  # the loss test is cheap and necessary: coefficients only then
             self._gate_loss = loss
+        return self._digits_reached(stalled)
+
+    def _reached(self) -> bool:
+        """The stop rule of a full-batch epoch, on the parameters it ended with: their loss
+        is booked only with the next step (or the final evaluation), so the coefficients
+        alone decide; 7 + 1 digits of every coefficient relative to max(|b*|, SE) leave a
+        loss gap far inside the verdict's loss test. No pass over the data, and no epoch
+        run only to be undone."""
+        if self.stop_rule is None:
+            return False
+        return self._digits_reached(stalled=self._epoch - 1 - self._best[1] >= STALL_EPOCHS)
+
+    def _digits_reached(self, stalled: bool) -> bool:
+        rule = self.stop_rule
+        assert rule is not None
+        target = rule.target
         weight, bias = self._params[0], self._params[1]
         bias = _numpy(bias) if self.intercept else np.zeros(target.bias.shape)
         weight, bias = rule.to_original(_numpy(weight), bias)
@@ -402,7 +429,10 @@ class Monitor:
             self._stop_checks(epoch, loss, previous)
 
     def _stop_checks(self, epoch: int, loss: float, previous: float | None) -> None:
-        if self._converged(loss, stalled=epoch - self._best[1] >= STALL_EPOCHS):
+        # (a full batch's stop rule runs at the end of its epoch: _reached)
+        if not self.books_late and self._converged(
+            loss, stalled=epoch - self._best[1] >= STALL_EPOCHS
+        ):
             self._request_stop("converged")
         if self.tol is not None and previous is not None:
             improvement = (previous - loss) / previous if previous > 0 else 0.0

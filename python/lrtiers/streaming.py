@@ -256,19 +256,6 @@ def streamed_preconditioner(kind: str, ref: Reference, data: StreamedData) -> Pr
     return build_preconditioner(kind, ref, np.empty((0, p)))
 
 
-def streamed_sse(data: StreamedData, weight, bias) -> np.ndarray:
-    """Residual sum of squares per output of training-coordinate parameters, in float64."""
-    weight = np.asarray(weight, dtype=np.float64)
-    bias = np.asarray(bias, dtype=np.float64)
-
-    def block_sse(x, y):
-        z, y = data.training_form(x, y, as_numpy=True)
-        resid = z.astype(np.float64) @ weight.T + bias - y
-        return np.sum(resid * resid, axis=0)
-
-    return ordered_sum(data.over_blocks(block_sse), np.zeros(weight.shape[0]))
-
-
 # ---------------------------------------------------------------------------- training
 
 
@@ -299,6 +286,7 @@ class StreamMonitor(Monitor):
         self._block_parts: list = []
         self._block_rows: int | None = None  # rows of the block being trained on (None: none)
         self._last_block = True
+        self._last_sse = np.zeros(len(data.source.target_names))
 
     # -- batches ---------------------------------------------------------------------
 
@@ -394,7 +382,7 @@ class StreamMonitor(Monitor):
                 error = z @ weight_t.to(z.device) - y
                 if bias is not None:
                     error += bias.to(z.device)
-                sse = float(torch.sum(error * error, dtype=torch.float64))
+                sse = torch.sum(error * error, dim=0, dtype=torch.float64).cpu().numpy()
                 if not with_gradient:
                     return sse, []
                 grads = [_as_float64(error.t() @ z)]
@@ -403,7 +391,7 @@ class StreamMonitor(Monitor):
                 return sse, grads
 
         parts = self.stream.over_blocks(block, part)
-        sse = ordered_sum([p[0] for p in parts], 0.0)
+        sse = ordered_sum([p[0] for p in parts], np.zeros(len(self.stream.source.target_names)))
         grads = (
             [ordered_sum([p[1][i] for p in parts], 0.0) for i in range(len(parts[0][1]))]
             if parts
@@ -417,13 +405,18 @@ class StreamMonitor(Monitor):
         elements = self.n * q
         if booked:
             self._grad_norms.add([g * (2.0 / elements) for g in grads], "tier")
-        return sse / elements
+        self._last_sse = sse
+        return float(np.sum(sse)) / elements
+
+    def residual_ss(self) -> np.ndarray:
+        """(q,) residual sums of squares of the last evaluation (the final one)."""
+        return self._last_sse
 
     def _val_loss(self) -> float | None:
         if self.stream.n_val == 0:
             return None
         sse, _ = self._pass("val", with_gradient=False)
-        return sse / (self.stream.n_val * len(self.stream.source.target_names))
+        return float(np.sum(sse)) / (self.stream.n_val * len(self.stream.source.target_names))
 
     def _call_back(self, epoch: int, loss: float) -> object:
         """The callback runs on every rank; any rank's stop stops them all."""
