@@ -23,7 +23,7 @@ from .optimizers import OptimizerSpec, resolve_optimizer
 from .precondition import Preconditioner, build_preconditioner
 from .process import fit_generator, thread_limit
 from .progress import ProgressBar
-from .reference import Reference, column_scale, least_squares
+from .reference import Reference, least_squares
 from .result import LRFit
 from .settings import (
     SETTING_FIELDS,
@@ -40,7 +40,6 @@ from .streaming import (
     check_streamable,
     layout_for,
     placeholder_tensors,
-    streamed_preconditioner,
     streamed_reference,
     with_world,
 )
@@ -143,12 +142,11 @@ def _fit(
     # lr_fit's own copies, trained on in place (aliased columns are left out)
     train_x = train.x if kept.all() else np.ascontiguousarray(train.x[:, kept])
     val_x = None if val is None else (val.x if kept.all() else np.ascontiguousarray(val.x[:, kept]))
-    pre = build_preconditioner(settings.precondition, ref, train_x)
+    pre = build_preconditioner(settings.precondition, ref)
     for arr in (train_x, val_x):
         if arr is not None:
             pre.apply(arr)
-    _, y_sd = column_scale(train.y, center=settings.intercept)
-    plan = _plan(ref, pre, settings, q, y_sd)
+    plan = _plan(ref, pre, settings, q)
 
     generator = fit_generator(settings.seed)  # the fit's own: the caller's are untouched
     start = _initial_parameters(settings, train_x.shape[1], q, p, kept, pre, generator)
@@ -228,12 +226,12 @@ def _streamed_fit(source: Any, settings: Settings, callback, group: Group) -> LR
     )
     if data.n_train == 0:
         raise ValueError(f"validation={settings.validation} leaves no rows for training")
-    ref, y_sd = streamed_reference(data, settings.intercept, settings.alias_tol)
+    ref = streamed_reference(data, settings.intercept, settings.alias_tol)
     kept = ~ref.feature_aliased
     _check_rank(ref)
     data.kept = kept
-    pre = data.pre = streamed_preconditioner(settings.precondition, ref, data)
-    plan = _plan(ref, pre, settings, q, y_sd, stacklevel=5)
+    pre = data.pre = build_preconditioner(settings.precondition, ref)
+    plan = _plan(ref, pre, settings, q, stacklevel=5)
 
     generator = fit_generator(settings.seed)
     start = _initial_parameters(settings, int(kept.sum()), q, p, kept, pre, generator)
@@ -284,7 +282,7 @@ class _Plan:
 
 
 def _plan(
-    ref: Reference, pre: Preconditioner, settings: Settings, q: int, y_sd, stacklevel: int = 4
+    ref: Reference, pre: Preconditioner, settings: Settings, q: int, stacklevel: int = 4
 ) -> _Plan:
     lipschitz, mu = pre.curvature(ref, q)
     if not (math.isfinite(lipschitz) and lipschitz > 0):
@@ -293,7 +291,7 @@ def _plan(
             f"too large or too small for float64 gradient descent with "
             f"precondition={settings.precondition!r}; use precondition='orthogonal'"
         )
-    spec = resolve_optimizer(settings, lipschitz, mu, float(np.sqrt(np.mean(y_sd**2))))
+    spec = resolve_optimizer(settings, lipschitz, mu, float(np.sqrt(np.mean(ref.y_spread**2))))
     if settings.lr != "auto" and spec.lr > spec.lr_max:
         warnings.warn(
             f"lr={spec.lr:.6g} is above the largest stable step for optimizer "

@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
-from .reference import Reference, column_scale, row_chunks, solve_upper
+from .reference import Reference, column_norms, row_chunks, solve_upper
 
 
 @dataclass(frozen=True)
@@ -31,20 +32,20 @@ class Preconditioner:
 
     def apply(self, x: np.ndarray) -> None:
         """Replace x (n, p), in place, by z = (x - center) @ inv(U): row chunks in float64,
-        forward substitution (backward stable, unlike multiplying by an inverse)."""
+        one BLAS triangular solve each (backward stable, unlike multiplying by an
+        inverse)."""
         if self.is_identity:
             return
         if self.kind == "scale":  # a diagonal U: the standardisation of lrtiers 0.1
             x -= self.center.astype(x.dtype)
             x /= np.diag(self.factor).astype(x.dtype)
             return
-        u = self.factor
+        u = torch.from_numpy(self.factor)
+        center = torch.from_numpy(self.center)
         for rows in row_chunks(x.shape[0]):
-            z = x[rows].astype(np.float64) - self.center
-            for j in range(z.shape[1]):
-                z[:, j] -= z[:, :j] @ u[:j, j]
-                z[:, j] /= u[j, j]
-            x[rows] = z
+            shifted = torch.from_numpy(x[rows]).to(torch.float64) - center
+            # z U = x - center
+            x[rows] = torch.linalg.solve_triangular(u, shifted, upper=True, left=False).numpy()
 
     def to_original(self, weight: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Training-coordinate (theta, b) -> (W, bias) on the scale of x, in float64."""
@@ -94,16 +95,15 @@ def scaling(center: np.ndarray, sd: np.ndarray) -> Preconditioner:
     return Preconditioner("scale", center, np.diag(np.where(sd > 0, sd, 1.0)))
 
 
-def build_preconditioner(kind: str, ref: Reference, x: np.ndarray) -> Preconditioner:
-    """The preconditioner of `kind` for training design x (the reference's kept columns)."""
-    p = x.shape[1]
+def build_preconditioner(kind: str, ref: Reference) -> Preconditioner:
+    """The preconditioner of `kind` for the reference's kept columns, from its R factor:
+    no pass over the data."""
+    p = int(np.count_nonzero(~ref.feature_aliased))
     if kind == "none":
         return Preconditioner(kind, np.zeros(p), np.eye(p))
-    if kind == "scale":
-        # without an intercept centring would change the model: scale only
-        return scaling(*column_scale(x, center=ref.intercept))
-    # "orthogonal": U'U = x_c'x_c / n from the reference's R of [1, x] (or x): the rows
-    # after the intercept's are the R factor of the centred columns
+    # U'U = x_c'x_c / n from the reference's R of [1, x] (or x): the rows after the
+    # intercept's are the R factor of the centred columns (without an intercept, centring
+    # would change the model: x itself)
     s = ref.scale[ref.kept]  # r is of the columns divided by s: divide before multiplying
     if ref.intercept:
         # the intercept's column of ones has norm sqrt(n) = |r[0, 0]| s[0]
@@ -112,4 +112,8 @@ def build_preconditioner(kind: str, ref: Reference, x: np.ndarray) -> Preconditi
     else:
         center, u = np.zeros(p), ref.r / np.sqrt(ref.n) * s[None, :]
     u = u * np.sign(np.diag(u))[:, None]  # positive diagonal: z keeps the sign of x
+    if kind == "scale":
+        # the columns' spreads, the norms of U's columns: the population standard
+        # deviations (without an intercept, the root mean squares)
+        return scaling(center, column_norms(u))
     return Preconditioner(kind, center, u)

@@ -40,33 +40,6 @@ def row_chunks(n: int, rows: int = CHUNK_ROWS) -> Iterator[slice]:
         yield slice(start, min(start + rows, n))
 
 
-def column_means(a: np.ndarray) -> np.ndarray:
-    """Column means in float64, summed in row chunks."""
-    total = np.zeros(a.shape[1])
-    for rows in row_chunks(a.shape[0]):
-        total += a[rows].sum(axis=0, dtype=np.float64)
-    return total / a.shape[0]
-
-
-def column_scale(x: np.ndarray, center: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(shift, scale) that standardise x's columns, in float64, in row chunks (no full-size
-    temporary): the mean and the population standard deviation, or, without centring, zero
-    and the root mean square. Deviations are divided by a power of two before they are
-    squared (exactly), so that columns of 1e+300 or 1e-300 neither overflow nor underflow."""
-    n, p = x.shape
-    shift = column_means(x) if center else np.zeros(p)
-    largest = np.zeros(p)
-    for rows in row_chunks(n):
-        deviation = np.abs(x[rows].astype(np.float64) - shift)
-        largest = np.maximum(largest, deviation.max(axis=0, initial=0.0))
-    unit = np.where(largest > 0, _power_of_two_at_least(largest), 1.0)
-    squares = np.zeros(p)
-    for rows in row_chunks(n):
-        deviation = (x[rows].astype(np.float64) - shift) / unit
-        squares += np.einsum("ij,ij->j", deviation, deviation)
-    return shift, np.sqrt(squares / n) * unit
-
-
 # ---------------------------------------------------------------------------- the R factor
 
 
@@ -112,6 +85,14 @@ def design_block(x: np.ndarray, y: np.ndarray | None, intercept: bool) -> np.nda
     if y is not None:
         parts.append(y.astype(np.float64))
     return np.hstack(parts)
+
+
+def column_norms(a: np.ndarray) -> np.ndarray:
+    """2-norms of the columns of a, scaled by their largest element before squaring (columns
+    of 1e+300 neither overflow nor, of 1e-300, underflow)."""
+    largest = np.max(np.abs(a), axis=0, initial=0.0)
+    safe = np.where(largest > 0, largest, 1.0)
+    return np.linalg.norm(a / safe, axis=0) * safe
 
 
 def aliased_columns(r: np.ndarray, tol: float = ALIAS_TOL) -> np.ndarray:
@@ -180,6 +161,9 @@ class Reference:
     #: (q,) sqrt(sse), computed without underflow (sse of y ~ 1e-200 is 0 in float64, its
     #: square root is not); None: sqrt(sse)
     residual_norm: np.ndarray | None = None
+    #: (q,) the root mean square of each y column, centred with an intercept (Adam's
+    #: lr = "auto" is a fraction of it), from the R factor of [D, y]
+    y_spread: np.ndarray | None = None
 
     @property
     def rank(self) -> int:
@@ -272,10 +256,7 @@ def least_squares(
     def over_blocks(part: Callable) -> list:
         return [part(x[rows], y[rows]) for rows in row_chunks(n, CHUNK_ROWS // 4)]
 
-    def sse_at(weight, bias, unit):
-        return residual_ss(x, y, weight, bias, unit=unit)
-
-    return solve_from_r(qr.r, qr.scale, n, p, q, intercept, alias_tol, refine, over_blocks, sse_at)
+    return solve_from_r(qr.r, qr.scale, n, p, q, intercept, alias_tol, refine, over_blocks)
 
 
 def solve_from_r(
@@ -288,12 +269,12 @@ def solve_from_r(
     alias_tol: float,
     refine: bool,
     over_blocks: Callable[[Callable], list],
-    sse_at: Callable,
 ) -> Reference:
     """The answer from the R factor of [D, y] / scale (r_rows, at most k + q rows): aliasing,
     the solve, then refinement. The passes over the data are the caller's:
-    over_blocks(part) is [part(x, y) for each block of rows, in order], sse_at(weight, bias,
-    unit) the residual sum of squares (in memory, or streamed: streaming.py)."""
+    over_blocks(part) is [part(x, y) for each block of rows, in order] (in memory, or
+    streamed: streaming.py), used only by the refinement; without it the residual sums of
+    squares come from the R factor."""
     k = p + int(intercept)
     r_full = np.zeros((k + q, k + q))
     r_full[: r_rows.shape[0]] = r_rows  # fewer rows than columns: pad R with zeros
@@ -307,6 +288,12 @@ def solve_from_r(
     coef_scaled = solve_upper(r, reduced[:rank, rank:])
     coef_kept = coef_scaled * scale_y[None, :] / scale_d[kept][:, None]
 
+    # what the R factor of [D, y] says without another pass: the spread of y (its part
+    # orthogonal to the intercept's column) and the residual sums of squares (the part of y
+    # orthogonal to the kept columns), both of the columns divided by scale
+    y_rows = r_full[1:, k:] if intercept else r_full[:, k:]
+    y_spread = scale[k:] * np.sqrt(np.sum(y_rows * y_rows, axis=0) / n)
+    residual_rows = reduced[rank:, rank:]
     budget = 0
     if refine and rank:
         cond = np.linalg.cond(r / np.linalg.norm(r, axis=0))
@@ -317,17 +304,14 @@ def solve_from_r(
             over_blocks, intercept, kept, r, scale_d, scale_y, coef_kept, budget
         )
     else:
-        coef = np.zeros((k, q))
-        coef[kept] = coef_kept
-        weight, bias = (coef[1:] if intercept else coef).T, coef[0] if intercept else np.zeros(q)
-        scaled_sse, steps = sse_at(weight, bias, scale_y), 0
+        scaled_sse, steps = np.sum(residual_rows * residual_rows, axis=0), 0
     # the residuals were divided by scale_y (powers of two) before squaring: no underflow
     with np.errstate(under="ignore", over="ignore"):
         sse = (scaled_sse * scale_y**2).astype(np.float64)
         residual_norm = (np.sqrt(scaled_sse) * scale_y).astype(np.float64)
     coef = np.full((k, q), np.nan)
     coef[kept] = coef_kept
-    return Reference(coef, aliased, r, scale_d, sse, n, intercept, steps, residual_norm)
+    return Reference(coef, aliased, r, scale_d, sse, n, intercept, steps, residual_norm, y_spread)
 
 
 def _refine(over_blocks, intercept, kept, r, scale_d, scale_y, coef, budget):
@@ -365,17 +349,3 @@ def _refine(over_blocks, intercept, kept, r, scale_d, scale_y, coef, budget):
             return coef, sse, steps
         coef, steps, previous = coef + correction, steps + 1, size
         done = size < np.finfo(float).eps
-
-
-def residual_ss(x: np.ndarray, y: np.ndarray, weight, bias, unit=None) -> np.ndarray:
-    """Residual sum of squares per output, (q,), in float64 (aliased NaN weights count 0);
-    with unit (q,), of the residuals divided by it."""
-    weight = np.nan_to_num(np.asarray(weight, dtype=np.float64), nan=0.0)
-    bias = np.asarray(bias, dtype=np.float64)
-    sse = np.zeros(y.shape[1])
-    for rows in row_chunks(x.shape[0]):
-        resid = x[rows].astype(np.float64) @ weight.T + bias - y[rows]
-        if unit is not None:
-            resid /= unit
-        sse += np.sum(resid * resid, axis=0)
-    return sse

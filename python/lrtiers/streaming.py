@@ -39,7 +39,7 @@ import torch
 
 from .distributed import Group
 from .monitor import Monitor
-from .precondition import Preconditioner, build_preconditioner, scaling
+from .precondition import Preconditioner
 from .reference import Reference, _power_of_two_at_least, design_block, solve_from_r
 from .sources import Source
 
@@ -185,11 +185,9 @@ def ordered_sum(parts: list, start: Any) -> Any:
 # ---------------------------------------------------------------------------- reference
 
 
-def streamed_reference(
-    data: StreamedData, intercept: bool, alias_tol: float
-) -> tuple[Reference, np.ndarray]:
-    """The least-squares reference of the training rows, and the spread of each y column
-    (for Adam's lr = "auto"), in two or more passes (the QR, then refinement or the SSE)."""
+def streamed_reference(data: StreamedData, intercept: bool, alias_tol: float) -> Reference:
+    """The least-squares reference of the training rows: one pass (the R factor of [D, y]),
+    and refinement passes only where they gain digits (reference.solve_from_r)."""
     p, q = len(data.source.feature_names), len(data.source.target_names)
 
     def block_factor(x, y):
@@ -206,54 +204,7 @@ def streamed_reference(
         ratio = np.where(block_largest > 0, block_largest, 1.0) / scale  # powers of two: exact
         r = np.linalg.qr(np.vstack([r, block_r * ratio]), mode="r")
 
-    def sse_at(weight, bias, unit):
-        def block_sse(x, y):
-            resid = (x @ np.nan_to_num(weight).T + bias - y) / unit
-            return np.sum(resid * resid, axis=0)
-
-        return ordered_sum(data.over_blocks(block_sse), np.zeros(q))
-
-    ref = solve_from_r(
-        r, scale, data.n_train, p, q, intercept, alias_tol, True, data.over_blocks, sse_at
-    )
-    k = p + int(intercept)
-    y_part = np.zeros((k + q, q))
-    y_part[: r.shape[0]] = r[:, k:]
-    below = y_part[1:] if intercept else y_part  # row 0: the mean's part, with an intercept
-    y_sd = scale[k:] * np.sqrt(np.sum(below * below, axis=0) / data.n_train)
-    return ref, y_sd
-
-
-def streamed_scaling(data: StreamedData, center: bool) -> Preconditioner:
-    """precondition="scale" in three passes: means, largest deviations, sums of squares
-    (as reference.column_scale computes them in memory)."""
-    kept = data.kept
-    assert kept is not None
-    p = int(np.count_nonzero(kept))
-    if center:
-        sums = data.over_blocks(lambda x, y: x[:, kept].sum(axis=0, dtype=np.float64))
-        shift = ordered_sum(sums, np.zeros(p)) / data.n_train
-    else:
-        shift = np.zeros(p)
-    deviations = data.over_blocks(
-        lambda x, y: np.abs(x[:, kept].astype(np.float64) - shift).max(axis=0, initial=0.0)
-    )
-    largest = np.max(deviations, axis=0) if deviations else np.zeros(p)
-    unit = np.where(largest > 0, _power_of_two_at_least(largest), 1.0)
-
-    def squares(x, y):
-        deviation = (x[:, kept].astype(np.float64) - shift) / unit
-        return np.einsum("ij,ij->j", deviation, deviation)
-
-    total = ordered_sum(data.over_blocks(squares), np.zeros(p))
-    return scaling(shift, np.sqrt(total / data.n_train) * unit)
-
-
-def streamed_preconditioner(kind: str, ref: Reference, data: StreamedData) -> Preconditioner:
-    if kind == "scale":
-        return streamed_scaling(data, center=ref.intercept)
-    p = int(np.count_nonzero(~ref.feature_aliased))
-    return build_preconditioner(kind, ref, np.empty((0, p)))
+    return solve_from_r(r, scale, data.n_train, p, q, intercept, alias_tol, True, data.over_blocks)
 
 
 # ---------------------------------------------------------------------------- training

@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import ConvergenceWarning
 from .optimizers import OptimizerSpec
-from .reference import Reference
+from .reference import Reference, column_norms
 from .settings import OPTIMIZERS, Settings
 
 REQUIRED_DIGITS: dict[str, int] = {"float64": 7, "float32": 3}
@@ -83,8 +83,8 @@ def build_target(ref: Reference, dtype: str) -> Target:
     # columns of 1e+300 or 1e-300 neither overflow nor underflow)
     s = ref.scale[kept]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        fitted = _column_norms(ref.r @ (coef * s[:, None]))
-        unit = fitted[None, :] / (_column_norms(ref.r) * s)[:, None]
+        fitted = column_norms(ref.r @ (coef * s[:, None]))
+        unit = fitted[None, :] / (column_norms(ref.r) * s)[:, None]
     floor = ZERO_FLOOR * np.where(np.isfinite(unit), unit, 0.0)
     scale = np.fmax(np.fmax(np.abs(coef), np.nan_to_num(se, nan=0.0)), floor)
     scale = np.where(scale > 0, scale, 1.0)
@@ -92,13 +92,6 @@ def build_target(ref: Reference, dtype: str) -> Target:
         return Target(coef[1:].T, coef[0], scale[1:].T, scale[0], ref.loss, True, dtype)
     q = coef.shape[1]
     return Target(coef.T, np.zeros(q), scale.T, np.ones(q), ref.loss, False, dtype)
-
-
-def _column_norms(a: np.ndarray) -> np.ndarray:
-    """2-norms of the columns of a, scaled by their largest element before squaring."""
-    largest = np.max(np.abs(a), axis=0, initial=0.0)
-    safe = np.where(largest > 0, largest, 1.0)
-    return np.linalg.norm(a / safe, axis=0) * safe
 
 
 # ---------------------------------------------------------------------------- the verdict
