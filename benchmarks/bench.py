@@ -1,8 +1,11 @@
 """`make bench`: speed as ratios against anchors measured in the same run, and the time and
 epochs each setting needs for lm()'s answer.
 
-    python -m lrtiers.bench            # full sizes, writes docs/benchmarks.md and .png
-    python -m lrtiers.bench --smoke    # tiny sizes: checks the harness runs, times nothing
+    python benchmarks/bench.py            # full sizes, writes docs/benchmarks.md and .png
+    python benchmarks/bench.py --smoke    # tiny sizes: checks the harness runs, times nothing
+
+(or python -m benchmarks.bench from the repository's root). It benchmarks the lrtiers that
+Python imports (make bench: the venv's, this checkout's python/).
 
 Each comparison is interleaved and repeated; the ratio table gives the median ratio and its
 spread (min-max over repeats). The R rows, and R's data sets in the lm() table, come from
@@ -34,12 +37,15 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from . import datasets
-from .errors import ConvergenceWarning, DivergenceError
-from .fit import lr_fit
-from .settings import TIERS, TUTORIAL_SETTINGS, default_threads
-from .tiers.dataloader_gd import batched_loader
-from .tutorial_scripts import SCRIPTS, dataloader_script, starting_values
+from lrtiers import datasets, lr_fit
+from lrtiers.errors import ConvergenceWarning, DivergenceError
+from lrtiers.settings import TIERS, TUTORIAL_SETTINGS, default_threads
+from lrtiers.tiers.dataloader_gd import batched_loader
+
+ROOT = Path(__file__).resolve().parents[1]
+# the tutorials' loops written out by hand live with the tests that check the tiers on them
+sys.path.insert(0, str(ROOT / "tests" / "python"))
+from tutorial_scripts import SCRIPTS, dataloader_script, starting_values  # noqa: E402
 
 
 @dataclass
@@ -128,7 +134,7 @@ def same_bits(a, b) -> bool:
 
 # ------------------------------------------------------------------ 1. tiny data
 #
-# Each tier's tutorial loop written out by hand (lrtiers.tutorial_scripts, which the
+# Each tier's tutorial loop written out by hand (tests/python/tutorial_scripts.py, which the
 # tier-identity tests check; the numpy tier's loop of tiers/numpy_gd.py),
 # timed from the seed to the last update, against lr_fit(**TUTORIAL_SETTINGS) with the same
 # lr, epochs and seed: the difference is everything lr_fit adds (checks, the least-squares
@@ -158,7 +164,7 @@ def numpy_loop(x, y, seed, lr, epochs, batch_size):
 
 
 def _timed(script: Callable, batched: bool = False, **options: Any) -> Callable:
-    """A script of lrtiers.tutorial_scripts on NumPy data, timed whole."""
+    """A script of tests/python/tutorial_scripts.py on NumPy data, timed whole."""
 
     def loop(x, y, seed, lr, epochs, batch_size):
         start = cpu_clock()
@@ -707,7 +713,7 @@ def _number(value) -> float:
 def bench_r(sizes: Sizes, smoke: bool) -> tuple[list[Row], list[LmCell]]:
     """Rows and lm() cells from tools/bench.R, run in its own R process (the 1M x 20 rows on
     the closed-form section's data)."""
-    script = Path(__file__).resolve().parents[2] / "tools" / "bench.R"
+    script = ROOT / "tools" / "bench.R"
     if not script.exists() or shutil.which("Rscript") is None:
         missing = [Row("R", "not run", [float("nan")], "", note="Rscript or tools/bench.R missing")]
         return missing, []
@@ -874,8 +880,7 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = SMOKE if args.smoke else Sizes()
-    root = Path(__file__).resolve().parents[2]
-    out = Path(args.out) if args.out else root / "docs" / "benchmarks.md"
+    out = Path(args.out) if args.out else ROOT / "docs" / "benchmarks.md"
     torch.set_num_threads(default_threads())
     # the tables say which fits have not converged
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
@@ -929,7 +934,7 @@ def main(argv=None) -> int:
         "\n\nRatios are measured side by side in this run (interleaved repeats; median and "
         "min - max over them); ratio = ours / anchor unless the row says otherwise.\n\n"
         "- **tiny data**: lr_fit(**TUTORIAL_SETTINGS) with the tutorial's lr, epochs and seed "
-        "against the tier's tutorial loop written out by hand (lrtiers/tutorial_scripts.py, "
+        "against the tier's tutorial loop written out by hand (tests/python/tutorial_scripts.py, "
         "which the tier-identity tests check; seed 000's loop over the tier's loader for "
         "the dataloader tier), with the same bits. Both are timed whole, from the seed to "
         "the result, in CPU seconds of the process (they run on one thread; other "
