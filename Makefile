@@ -18,7 +18,7 @@ demo: setup
 test: setup test-python test-r test-parity
 
 test-python:
-	$(VENV)/bin/ruff check python tests inst/python/lrtiers_torch_shield.py
+	$(VENV)/bin/ruff check python tests benchmarks inst/python/lrtiers_torch_shield.py
 	$(PY) -m mypy  # the public API's modules: see [tool.mypy] in pyproject.toml
 	$(PY) -m pytest -q tests/python
 
@@ -30,15 +30,15 @@ test-parity:
 	$(PY) -m pytest -q tests/parity
 
 bench: setup
-	$(PY) -m lrtiers.bench
+	$(PY) benchmarks/bench.py
 
 # a streamed fit of a file larger than memory where the disk allows it (400M x 10 float64,
 # 32 GB); BENCH_BIG_ARGS="--rows 50000000" for a smaller one. Not part of make test.
 bench-big: setup
-	$(PY) -m lrtiers.bench_big $(BENCH_BIG_ARGS)
+	$(PY) benchmarks/bench_big.py $(BENCH_BIG_ARGS)
 
 lint:
-	$(VENV)/bin/ruff check python tests inst/python/lrtiers_torch_shield.py
+	$(VENV)/bin/ruff check python tests benchmarks inst/python/lrtiers_torch_shield.py
 
 clean:
 	rm -rf lrtiers.Rcheck lrtiers_*.tar.gz .pytest_cache

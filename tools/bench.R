@@ -1,8 +1,8 @@
-# The R rows of `make bench` (python -m lrtiers.bench runs this in its own R process).
+# The R rows of `make bench` (benchmarks/bench.py runs this in its own R process).
 #
 #   Rscript tools/bench.R CONFIG.json OUT.json
 #
-# CONFIG.json (written by lrtiers.bench) names the directory with the 1M x 20 data as raw
+# CONFIG.json (written by benchmarks/bench.py) names the directory with the 1M x 20 data as raw
 # float64 (x.bin column by column, y.bin; the same numbers the Python rows use), n, p, the
 # repeats, the epochs of the mini-batch gap rows and the settings of the lm() table.
 # Every comparison is interleaved and repeated; OUT.json gets one entry per row (ratios per

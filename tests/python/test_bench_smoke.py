@@ -1,8 +1,12 @@
 """The benchmark harness runs end to end at tiny sizes (it times nothing here)."""
 
 import re
+import sys
+from pathlib import Path
 
-from lrtiers import bench
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # benchmarks/ is not in the package: it runs from the checkout
+from benchmarks import bench  # noqa: E402
 
 
 def test_bench_smoke(tmp_path):
@@ -15,6 +19,14 @@ def test_bench_smoke(tmp_path):
         "| mini-batch | literal loop",
         "| mini-batch gap | dataloader, batch 8, crop yields: defaults",
         "| closed form | lr_fit / NumPy lstsq",
+        "| closed form | lr_fit / normal-equations Cholesky",
+        "| closed form | lr_fit / two passes over X",
+        "| streamed | Parquet 20,000 x 3: one pass of Source.blocks(65536) |",
+        "| streamed | Parquet 20,000 x 3: lr_fit(scan(f)) at the defaults |",
+        "| streamed | Parquet 20,000 x 3: a full-batch epoch |",
+        "| streamed | CSV 20,000 x 3: lr_fit(scan(f)) at the defaults |",
+        "| streamed | CSV, a quarter 5,000 x 3: a full-batch epoch |",
+        "| streamed | CSV: a fit at the defaults, time per row at 20,000 / at 5,000 rows |",
         "| memory |",
         "| GPU |",
         "## Time and epochs to lm()'s answer",
@@ -28,3 +40,17 @@ def test_bench_smoke(tmp_path):
     # the defaults: lm()'s answer in an epoch or two
     assert re.search(r"\| StRD Norris \| [12] ep, 1\d\.\d d, ", text)
     assert out.with_suffix(".png").stat().st_size > 1000
+
+
+def test_bench_merge_keeps_the_document(tmp_path):
+    out = tmp_path / "bench.md"
+    out.write_text("# lrtiers benchmarks\n\n| section | what |\n| tiny data | kept |\n")
+    for _ in range(2):  # a second merge replaces the first's rows
+        assert (
+            bench.main(["--smoke", "--no-r", "--only", "closed", "--merge", "--out", str(out)]) == 0
+        )
+    text = out.read_text()
+    assert text.startswith("# lrtiers benchmarks\n\n| section | what |\n| tiny data | kept |\n")
+    assert text.count("## Rows from a partial run") == 1
+    assert text.count("| closed form | lr_fit / NumPy lstsq |") == 1
+    assert text.rstrip().endswith(bench.PARTIAL_END)

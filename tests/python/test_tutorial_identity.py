@@ -9,9 +9,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from conftest import assert_same_bits
 from torch.utils.data import DataLoader, TensorDataset
+from tutorial_scripts import SCRIPTS, dataloader_script
 
 import lrtiers
-from lrtiers.tutorial_scripts import SCRIPTS, dataloader_script
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -21,8 +21,6 @@ def fresh_rng():
     """The scripts below seed torch's global generator, as tutorials do: put it back."""
     with torch.random.fork_rng(devices=[]):
         yield
-
-
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -1,8 +1,11 @@
 """`make bench`: speed as ratios against anchors measured in the same run, and the time and
 epochs each setting needs for lm()'s answer.
 
-    python -m lrtiers.bench            # full sizes, writes docs/benchmarks.md and .png
-    python -m lrtiers.bench --smoke    # tiny sizes: checks the harness runs, times nothing
+    python benchmarks/bench.py            # full sizes, writes docs/benchmarks.md and .png
+    python benchmarks/bench.py --smoke    # tiny sizes: checks the harness runs, times nothing
+
+(or python -m benchmarks.bench from the repository's root). It benchmarks the lrtiers that
+Python imports (make bench: the venv's, this checkout's python/).
 
 Each comparison is interleaved and repeated; the ratio table gives the median ratio and its
 spread (min-max over repeats). The R rows, and R's data sets in the lm() table, come from
@@ -12,6 +15,7 @@ tools/bench.R, run in its own process.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import math
@@ -34,12 +38,15 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from . import datasets
-from .errors import ConvergenceWarning, DivergenceError
-from .fit import lr_fit
-from .settings import TIERS, TUTORIAL_SETTINGS, default_threads
-from .tiers.dataloader_gd import batched_loader
-from .tutorial_scripts import SCRIPTS, dataloader_script, starting_values
+from lrtiers import datasets, lr_fit
+from lrtiers.errors import ConvergenceWarning, DivergenceError
+from lrtiers.settings import TIERS, TUTORIAL_SETTINGS, default_threads
+from lrtiers.tiers.dataloader_gd import batched_loader
+
+ROOT = Path(__file__).resolve().parents[1]
+# the tutorials' loops written out by hand live with the tests that check the tiers on them
+sys.path.insert(0, str(ROOT / "tests" / "python"))
+from tutorial_scripts import SCRIPTS, dataloader_script, starting_values  # noqa: E402
 
 
 @dataclass
@@ -62,6 +69,9 @@ class Sizes:
     strd_names: tuple[str, ...] = datasets.STRD_NAMES
     lm_epochs: int | None = None  # the lm() table's other columns (None: the default, 1000)
     gap_epochs: int = 1000  # mini-batch loss gap rows (the default epochs)
+    stream_n: int = 2_000_000  # streamed rows: a Parquet and a CSV file of one table
+    stream_p: int = 10
+    stream_repeats: int = 3
 
 
 SMOKE = Sizes(
@@ -83,6 +93,9 @@ SMOKE = Sizes(
     strd_names=("Norris", "Longley"),
     lm_epochs=20,
     gap_epochs=20,
+    stream_n=20_000,
+    stream_p=3,
+    stream_repeats=1,
 )
 
 
@@ -128,7 +141,7 @@ def same_bits(a, b) -> bool:
 
 # ------------------------------------------------------------------ 1. tiny data
 #
-# Each tier's tutorial loop written out by hand (lrtiers.tutorial_scripts, which the
+# Each tier's tutorial loop written out by hand (tests/python/tutorial_scripts.py, which the
 # tier-identity tests check; the numpy tier's loop of tiers/numpy_gd.py),
 # timed from the seed to the last update, against lr_fit(**TUTORIAL_SETTINGS) with the same
 # lr, epochs and seed: the difference is everything lr_fit adds (checks, the least-squares
@@ -158,7 +171,7 @@ def numpy_loop(x, y, seed, lr, epochs, batch_size):
 
 
 def _timed(script: Callable, batched: bool = False, **options: Any) -> Callable:
-    """A script of lrtiers.tutorial_scripts on NumPy data, timed whole."""
+    """A script of tests/python/tutorial_scripts.py on NumPy data, timed whole."""
 
     def loop(x, y, seed, lr, epochs, batch_size):
         start = cpu_clock()
@@ -275,12 +288,13 @@ def bench_tiny(sizes: Sizes) -> list[Row]:
 
 
 def two_pass_floor(x: torch.Tensor) -> float:
-    """Seconds to stream x through memory twice (one read per pass, as forward + gradient)."""
+    """Seconds for X.T @ (X @ w): X read twice, as an epoch's forward pass and gradient read
+    it (matrix-vector products: the work of a full-batch epoch, nothing else)."""
+    w = torch.ones(x.shape[1], dtype=x.dtype, device=x.device)
     sync = torch.cuda.synchronize if x.is_cuda else (lambda: None)
     sync()
     start = time.perf_counter()
-    x.sum()
-    x.sum()
+    x.T @ (x @ w)
     sync()
     return time.perf_counter() - start
 
@@ -330,7 +344,7 @@ def bench_full_batch(
                     "full batch" if device == "cpu" else "GPU",
                     f"an epoch, {tier}, {dtype}",
                     values,
-                    f"two passes over X ({statistics.median(floors) * 1e3:.1f} ms)",
+                    f"two passes over X: X.T @ (X @ w) ({statistics.median(floors) * 1e3:.1f} ms)",
                     f"<= {limit}" if tier != "numpy" else "",
                     (med <= limit) if tier != "numpy" else None,
                     "tutorial settings, lr='auto', a fixed number of epochs",
@@ -463,8 +477,11 @@ def bench_closed_form(sizes: Sizes) -> list[Row]:
 
     x, y = regression_data(sizes.full_n, sizes.full_p, seed=2)
     design = np.column_stack([np.ones(len(x)), x])
+    w = np.ones(x.shape[1])
     anchors = {
         "NumPy lstsq": lambda: np.linalg.lstsq(design, y, rcond=None),
+        "normal-equations Cholesky": lambda: cholesky_solve(design, y),
+        "two passes over X": lambda: x.T @ (x @ w),
         "scikit-learn LinearRegression": lambda: LinearRegression().fit(x, y),
     }
     ratios = {name: [] for name in anchors}
@@ -484,13 +501,172 @@ def bench_closed_form(sizes: Sizes) -> list[Row]:
         f"{'converged' if fit.converged else 'NOT converged'} "
         f"({fit.verdict['digits']:.1f} digits)"
     )
+    targets = {"NumPy lstsq": 1.0, "normal-equations Cholesky": 2.0}
+    labels = {
+        "normal-equations Cholesky": "normal-equations Cholesky: X'X, X'y, NumPy's cholesky "
+        "and two triangular solves (Python)",
+        "two passes over X": "two passes over X: x.T @ (x @ w) (NumPy)",
+    }
     return [
-        Row("closed form", f"lr_fit / {name}", values, f"{name} (Python)", note=note)
+        Row(
+            "closed form",
+            f"lr_fit / {name}",
+            values,
+            labels.get(name, f"{name} (Python)"),
+            f"<= {targets[name]:g}" if name in targets else "",
+            statistics.median(values) <= targets[name] if name in targets else None,
+            note,
+        )
         for name, values in ratios.items()
     ]
 
 
-# ------------------------------------------------------------------ 5. memory
+def cholesky_solve(design: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least squares by the normal equations: one pass over the design (X'X and X'y), then
+    Cholesky. The fastest way to the answer when X is well conditioned, and the least
+    accurate: the anchor the issue's moonshot names."""
+    gram, xty = design.T @ design, design.T @ y
+    lower = np.linalg.cholesky(gram)
+    return np.linalg.solve(lower.T, np.linalg.solve(lower, xty))
+
+
+# ------------------------------------------------------------------ 5. streamed
+
+
+def write_stream_files(folder: Path, n: int, p: int) -> dict[str, Path]:
+    """One table (x1..xp, y; values rounded to 6 decimals, so the CSV is not all digits) as
+    Parquet (row groups of 131,072 rows) and as CSV, and the CSV's first quarter."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    x, y = regression_data(n, p, seed=3)
+    columns = {f"x{j + 1}": np.round(x[:, j], 6) for j in range(p)}
+    table = pa.table({**columns, "y": np.round(y, 6)})
+    del x, y, columns
+    paths = {
+        "Parquet": folder / "stream.parquet",
+        "CSV": folder / "stream.csv",
+        "CSV, a quarter": folder / "quarter.csv",
+    }
+    pq.write_table(table, paths["Parquet"], row_group_size=131_072)
+    pacsv.write_csv(table, paths["CSV"])
+    pacsv.write_csv(table.slice(0, n // 4), paths["CSV, a quarter"])
+    return paths
+
+
+def sequential_read(path: Path) -> float:
+    """Seconds for pyarrow to read the whole file into a table (every column is selected)."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    start = time.perf_counter()
+    if path.suffix == ".csv":
+        pacsv.read_csv(path)
+    else:
+        pq.read_table(path)
+    return time.perf_counter() - start
+
+
+def stream_timings(path: Path, block_rows: int, epochs: int) -> dict[str, float]:
+    """One pass of Source.blocks; a streamed fit at the defaults (scan() included); the
+    median time between epochs of a streamed full-batch fit at the tutorial settings."""
+    from lrtiers import scan
+
+    source = scan(path, y="y")
+    start = time.perf_counter()
+    for _ in source.blocks(block_rows):
+        pass
+    blocks = time.perf_counter() - start
+    start = time.perf_counter()
+    quiet_fit(scan(path, y="y"), seed=0)
+    fit = time.perf_counter() - start
+    stamps: list[float] = []
+    quiet_fit(
+        scan(path, y="y"),
+        seed=0,
+        epochs=epochs,
+        callback=lambda epoch, loss: stamps.append(time.perf_counter()),
+        **TUTORIAL_SETTINGS,
+    )
+    return {"blocks": blocks, "fit": fit, "epoch": statistics.median(np.diff(stamps))}
+
+
+def bench_streamed(sizes: Sizes) -> list[Row]:
+    """Parquet and CSV files of one table, side by side in one run: a pass of
+    Source.blocks, a fit at the defaults and a full-batch epoch, each as a ratio to one
+    sequential pyarrow read of the same file; and the CSV at a quarter of the rows."""
+    from lrtiers import DEFAULTS, scan
+
+    block_rows = int(DEFAULTS["block_rows"])
+    epochs = 3  # two epochs between three callbacks: their median
+    n, p = sizes.stream_n, sizes.stream_p
+    with tempfile.TemporaryDirectory(prefix="lrtiers-bench-") as tmp:
+        paths = write_stream_files(Path(tmp), n, p)
+        for path in paths.values():  # warm up: imports, and the files in the page cache
+            sequential_read(path)
+        quiet_fit(scan(paths["Parquet"], y="y"), seed=0, epochs=1)
+        ratios: dict[tuple[str, str], list[float]] = {}
+        seconds: dict[tuple[str, str], list[float]] = {}
+        for _ in range(sizes.stream_repeats):
+            for label, path in paths.items():  # interleaved: each file once per repeat
+                read = sequential_read(path)
+                got = stream_timings(path, block_rows, epochs)
+                seconds.setdefault((label, "read"), []).append(read)
+                for what, value in got.items():
+                    ratios.setdefault((label, what), []).append(value / read)
+                    seconds.setdefault((label, what), []).append(value)
+    med = {key: statistics.median(values) for key, values in seconds.items()}
+    reader = {"Parquet": "pyarrow read_table", "CSV": "pyarrow read_csv"}
+    rows = []
+    for label in paths:
+        kind = "CSV" if label.startswith("CSV") else "Parquet"
+        rows_here = n // 4 if label == "CSV, a quarter" else n
+        size = f"{label} {rows_here:,} x {p}"
+        anchor = f"one {reader[kind]} of the file ({med[(label, 'read')]:.2f} s)"
+        fit_target = 3.0 if kind == "Parquet" else 4.0
+        cases = [
+            ("blocks", f"{size}: one pass of Source.blocks({block_rows})", None, ""),
+            ("fit", f"{size}: lr_fit(scan(f)) at the defaults", fit_target, "scan() included"),
+            (
+                "epoch",
+                f"{size}: a full-batch epoch",
+                1.25,
+                "tutorial settings; time between epochs (median of 2)",
+            ),
+        ]
+        for what, title, target, note in cases:
+            values = ratios[(label, what)]
+            rows.append(
+                Row(
+                    "streamed",
+                    title,
+                    values,
+                    anchor,
+                    f"<= {target:g}" if target else "",
+                    statistics.median(values) <= target if target else None,
+                    f"{note}{'; ' if note else ''}{med[(label, what)]:.2f} s",
+                )
+            )
+    # linear in the rows: the time per row at the full size over that at a quarter
+    for what, title in (("fit", "a fit at the defaults"), ("epoch", "an epoch")):
+        per_row = (med[("CSV", what)] / n) / (med[("CSV, a quarter", what)] / (n // 4))
+        read = (med[("CSV", "read")] / n) / (med[("CSV, a quarter", "read")] / (n // 4))
+        rows.append(
+            Row(
+                "streamed",
+                f"CSV: {title}, time per row at {n:,} / at {n // 4:,} rows",
+                [per_row],
+                "the same at a quarter of the rows (1: linear)",
+                "<= 1.25",
+                per_row <= 1.25,
+                f"pyarrow read_csv's own: {read:.2f}",
+            )
+        )
+    return rows
+
+
+# ------------------------------------------------------------------ 6. memory
 
 MEMORY_SCRIPT = """
 import json, sys, numpy as np, lrtiers
@@ -533,7 +709,7 @@ def bench_memory(sizes: Sizes) -> list[Row]:
     ]
 
 
-# ------------------------------------------------------------------ 6. lm()'s answer
+# ------------------------------------------------------------------ 7. lm()'s answer
 
 
 TUTORIAL_COLUMN = "tutorial, numpy tier"
@@ -707,7 +883,7 @@ def _number(value) -> float:
 def bench_r(sizes: Sizes, smoke: bool) -> tuple[list[Row], list[LmCell]]:
     """Rows and lm() cells from tools/bench.R, run in its own R process (the 1M x 20 rows on
     the closed-form section's data)."""
-    script = Path(__file__).resolve().parents[2] / "tools" / "bench.R"
+    script = ROOT / "tools" / "bench.R"
     if not script.exists() or shutil.which("Rscript") is None:
         missing = [Row("R", "not run", [float("nan")], "", note="Rscript or tools/bench.R missing")]
         return missing, []
@@ -870,12 +1046,25 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="Markdown file (default docs/benchmarks.md)")
     parser.add_argument("--no-r", action="store_true", help="skip the R rows")
     parser.add_argument(
-        "--only", default=None, help="comma-separated sections to run (tiny, full, mini, ...)"
+        "--only",
+        default=None,
+        help="comma-separated sections to run (tiny, full, mini, closed, streamed, memory, "
+        "gpu, lm, r)",
     )
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--stream-rows", type=int, default=None, help="rows of the streamed files (2,000,000)"
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the document and put these rows in its 'partial run' section (with --only)",
+    )
+    argv_ = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(argv_)
     sizes = SMOKE if args.smoke else Sizes()
-    root = Path(__file__).resolve().parents[2]
-    out = Path(args.out) if args.out else root / "docs" / "benchmarks.md"
+    if args.stream_rows is not None:
+        sizes = dataclasses.replace(sizes, stream_n=args.stream_rows)
+    out = Path(args.out) if args.out else ROOT / "docs" / "benchmarks.md"
     torch.set_num_threads(default_threads())
     # the tables say which fits have not converged
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
@@ -894,6 +1083,7 @@ def main(argv=None) -> int:
         ("full", lambda: bench_full_batch(sizes)),
         ("mini", lambda: bench_minibatch(sizes) + bench_gap(sizes)),
         ("closed", lambda: bench_closed_form(sizes)),
+        ("streamed", lambda: bench_streamed(sizes)),
         ("memory", lambda: bench_memory(sizes)),
         ("gpu", lambda: gpu_rows(sizes)),
     ):
@@ -912,7 +1102,7 @@ def main(argv=None) -> int:
         lm_cells += r_cells
         timings["r"] = time.perf_counter() - t0
     order = ["tiny data", "full batch", "mini-batch", "mini-batch gap", "closed form"]
-    order += ["closed form (R)", "memory", "R overhead", "R", "GPU"]
+    order += ["closed form (R)", "streamed", "memory", "R overhead", "R", "GPU"]
     rows.sort(key=lambda r: order.index(r.section) if r.section in order else len(order))
 
     columns = list(lm_settings(sizes))
@@ -925,11 +1115,12 @@ def main(argv=None) -> int:
         f"{f', niceness {os.nice(0)}' if os.nice(0) else ''}; "
         f"{time.perf_counter() - started:.0f} s "
         f"({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())}).\n"
-        f"Full batch: n = {sizes.full_n:,}, p = {sizes.full_p}; mini-batch: n = {sizes.mini_n:,}."
+        f"Full batch: n = {sizes.full_n:,}, p = {sizes.full_p}; mini-batch: n = {sizes.mini_n:,}; "
+        f"streamed: {sizes.stream_n:,} x {sizes.stream_p}."
         "\n\nRatios are measured side by side in this run (interleaved repeats; median and "
         "min - max over them); ratio = ours / anchor unless the row says otherwise.\n\n"
         "- **tiny data**: lr_fit(**TUTORIAL_SETTINGS) with the tutorial's lr, epochs and seed "
-        "against the tier's tutorial loop written out by hand (lrtiers/tutorial_scripts.py, "
+        "against the tier's tutorial loop written out by hand (tests/python/tutorial_scripts.py, "
         "which the tier-identity tests check; seed 000's loop over the tier's loader for "
         "the dataloader tier), with the same bits. Both are timed whole, from the seed to "
         "the result, in CPU seconds of the process (they run on one thread; other "
@@ -937,11 +1128,16 @@ def main(argv=None) -> int:
         "reference, history (loss and gradient norm every epoch), stop checks and verdict "
         "are the difference.\n"
         "- **full batch**: the time of one epoch (tutorial settings, a fixed number of "
-        "epochs) against reading X twice.\n"
+        "epochs) against reading X twice as an epoch does: X.T @ (X @ w).\n"
         "- **mini-batch gap**: how far above the least-squares loss mini-batches of 8 end "
         "after the default 1000 epochs, with the default decaying step and a constant one.\n"
         "- **closed form**: lr_fit with its defaults (lm()'s answer, then it stops) against "
-        "solvers on the same 1M x 20 data.\n"
+        "solvers on the same 1M x 20 data, and against two passes over X.\n"
+        "- **streamed**: a Parquet file and a CSV file of one table (and the CSV's first "
+        "quarter), each against one sequential pyarrow read of the same file in the same "
+        "repeat: a pass of Source.blocks at the default block_rows, lr_fit(scan(f)) at the "
+        "defaults (scan() included), and the time between epochs of a full-batch fit at the "
+        "tutorial settings; the CSV's time per row at both sizes shows whether it is linear.\n"
         "\n![ratios](benchmarks.png)"
     )
     text = markdown(rows, header)
@@ -963,10 +1159,42 @@ def main(argv=None) -> int:
         )
         text += lm_markdown(lm_cells, columns, nist, sizes.tutorial_budget)
     out.parent.mkdir(parents=True, exist_ok=True)
+    if args.merge and out.exists():
+        merged = merge_partial(out.read_text(), markdown(rows, partial_header(argv_, timings)))
+        out.write_text(merged)
+        print(merged)
+        return 0
     out.write_text(text)
     chart(rows, out.with_suffix(".png"))
     print(out.read_text())
     return 0
+
+
+PARTIAL_BEGIN = "<!-- rows from a partial run (bench.py --merge) -->"
+PARTIAL_END = "<!-- end of the rows from a partial run -->"
+
+
+def partial_header(argv: list[str], timings: dict[str, float]) -> str:
+    return (
+        "## Rows from a partial run\n\n"
+        f"`python benchmarks/bench.py {' '.join(argv)}`, {time.strftime('%Y-%m-%d')}, "
+        f"{os.cpu_count()} CPUs, torch {torch.__version__}, {torch.get_num_threads()} threads"
+        f"{f', niceness {os.nice(0)}' if os.nice(0) else ''}; "
+        f"{', '.join(f'{k} {v:.0f} s' for k, v in timings.items())}. Measured after the run "
+        "above, on their own: ratios side by side within this run (the chart does not show "
+        "them).\n"
+    )
+
+
+def merge_partial(text: str, partial: str) -> str:
+    """The document with its partial-run rows replaced by these (added at the end if it
+    has none): a section or two measured again without rerunning the rest."""
+    block = f"{PARTIAL_BEGIN}\n{partial}{PARTIAL_END}\n"
+    if PARTIAL_BEGIN in text and PARTIAL_END in text:
+        before = text[: text.index(PARTIAL_BEGIN)]
+        after = text[text.index(PARTIAL_END) + len(PARTIAL_END) :].lstrip("\n")
+        return before + block + ("\n" + after if after else "")
+    return text.rstrip("\n") + "\n\n" + block
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 The tier-identity tests (tests/python/test_tutorial_identity.py) check that each tier with
 ``TUTORIAL_SETTINGS`` gives these scripts' bits; ``make bench`` times them against
-``lr_fit`` (lrtiers.bench). They seed torch's global generator, as the tutorials do: callers
+``lr_fit`` (benchmarks/bench.py). They seed torch's global generator, as the tutorials do: callers
 that care put it back. Each returns (weight, bias, losses): the detached parameters and the
 loss of every epoch (None where the tutorial does not keep them).
 """

@@ -7,7 +7,7 @@ Reports each fit's time per epoch as a ratio to the sequential read, its peak me
 whether the answer matches the file's least-squares solution. Results go to
 docs/benchmarks-big.md. Not part of make test.
 
-    python -m lrtiers.bench_big [--rows 400000000] [--cols 10] [--dir DIR] [--epochs 2]
+    python benchmarks/bench_big.py [--rows 400000000] [--cols 10] [--dir DIR] [--epochs 2]
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
             f"process: {peak_rss_mib():.0f} MiB (it counts the file's pages the memory map "
             "touched, which the kernel reclaims under pressure).",
             "",
-            f"Command: `{' '.join([sys.executable, '-m', 'lrtiers.bench_big'] + sys.argv[1:])}`",
+            f"Command: `{' '.join([sys.executable, 'benchmarks/bench_big.py'] + sys.argv[1:])}`",
         ]
         Path(args.out).write_text("\n".join(lines) + "\n")
         print("\n".join(lines))
