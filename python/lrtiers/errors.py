@@ -44,3 +44,18 @@ class ConvergenceWarning(UserWarning):
 class RankDeficiencyWarning(UserWarning):
     """A prediction from a fit with aliased columns (as lm()'s "prediction from a
     rank-deficient fit may be misleading")."""
+
+
+class NonFiniteError(ValueError):
+    """A value in the data that is not a finite number (NaN or infinite): which file, row
+    (0-based in Python; R says it 1-based) and column."""
+
+    def __init__(self, path: str, row: int, column: str, value: float):
+        self.path, self.row, self.column, self.value = path, row, column, value
+        super().__init__(
+            f"{path}: row {row} (0-based), column {column!r} holds {value}: x and y must be "
+            "finite numbers"
+        )
+
+    def __reduce__(self):  # pickles with its fields (worker processes send it to the parent)
+        return (type(self), (self.path, self.row, self.column, self.value))

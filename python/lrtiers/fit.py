@@ -23,7 +23,7 @@ from .optimizers import OptimizerSpec, resolve_optimizer
 from .precondition import Preconditioner, build_preconditioner
 from .process import fit_generator, thread_limit
 from .progress import ProgressBar
-from .reference import Reference, least_squares
+from .reference import Reference
 from .result import LRFit
 from .settings import (
     SETTING_FIELDS,
@@ -33,9 +33,9 @@ from .settings import (
     default_threads,
     new_seed,
 )
-from .sources import Source
+from .sources import ArraySource, Source
 from .streaming import (
-    StreamedData,
+    BlockData,
     StreamMonitor,
     check_streamable,
     layout_for,
@@ -134,25 +134,51 @@ def lr_fit(
 def _fit(
     train: XY, val: XY | None, data: XY, settings: Settings, callback, stacklevel: int = 4
 ) -> LRFit:
-    n, p = train.x.shape
-    q = train.y.shape[1]
-    ref = least_squares(train.x, train.y, settings.intercept, alias_tol=settings.alias_tol)
-    kept = ~ref.feature_aliased
+    """A fit of arrays in memory: the training rows (lr_fit's own normalised copies, which
+    training may overwrite) as a source of blocks, the validation rows beside them."""
+    names = (data.feature_names, data.target_names)
+    source = ArraySource(train.x, train.y, *names)
+    val_source = None if val is None else ArraySource(val.x, val.y, *names)
+    return _run(source, settings, callback, LOCAL, data, val_source, stacklevel + 1)
+
+
+def _run(
+    rows: Source,
+    settings: Settings,
+    callback,
+    group: Group,
+    names: XY,
+    val: ArraySource | None = None,
+    stacklevel: int = 5,
+    **optional: Any,
+) -> LRFit:
+    """The one pipeline, for arrays in memory and streamed files alike: the reference (one
+    pass over the blocks), the preconditioner (from its R factor), the tier's training
+    (epochs of passes over the blocks, or over the rows held in memory), the verdict and
+    the result."""
+    q = len(rows.target_names)
+    layout = layout_for(rows, settings, group)
+    data = BlockData(rows, layout, group, settings.dtype, settings.device, val)
+    if data.n_train == 0:
+        raise ValueError(f"validation={settings.validation} leaves no rows for training")
+    ref = streamed_reference(data, settings.intercept, settings.alias_tol)
+    kept = data.kept = ~ref.feature_aliased
     _check_rank(ref)
-    # lr_fit's own copies, trained on in place (aliased columns are left out)
-    train_x = train.x if kept.all() else np.ascontiguousarray(train.x[:, kept])
-    val_x = None if val is None else (val.x if kept.all() else np.ascontiguousarray(val.x[:, kept]))
-    pre = build_preconditioner(settings.precondition, ref)
-    for arr in (train_x, val_x):
-        if arr is not None:
-            pre.apply(arr)
-    plan = _plan(ref, pre, settings, q)
+    pre = data.pre = build_preconditioner(settings.precondition, ref)
+    plan = _plan(ref, pre, settings, q, stacklevel=stacklevel)
 
     generator = fit_generator(settings.seed)  # the fit's own: the caller's are untouched
-    start = _initial_parameters(settings, train_x.shape[1], q, p, kept, pre, generator)
-    tensors = _to_device(train_x, train.y, val_x, None if val is None else val.y, settings.device)
-    tensors.generator = generator
-    monitor = Monitor(tensors, **_monitor_settings(settings, plan, pre, callback))
+    p_kept = int(kept.sum())
+    start = _initial_parameters(settings, p_kept, q, kept.size, kept, pre, generator)
+    monitor_settings = _monitor_settings(settings, plan, pre, callback)
+    if data.in_memory:
+        tensors = _resident(data, val)
+        tensors.generator = generator
+        monitor = Monitor(tensors, **monitor_settings)
+    else:
+        tensors = placeholder_tensors(p_kept, q, settings.dtype, settings.device, data.n_val > 0)
+        tensors.generator = generator
+        monitor = tensors.loader = StreamMonitor(data, tensors, **monitor_settings)
     final, elapsed = _train(tensors, start, settings, plan.spec, monitor)
     return _result(
         plan,
@@ -162,10 +188,28 @@ def _fit(
         final,
         elapsed,
         sse=monitor.residual_ss(),
-        n_val=0 if val is None else val.x.shape[0],
-        names=data,
+        n_val=data.n_val,
+        names=names,
         stacklevel=stacklevel + 1,
+        **optional,
     )
+
+
+def _resident(data: BlockData, val: ArraySource | None) -> TrainingData:
+    """Rows in memory, trained on as the tutorials do, whole: the training form of all of
+    them (aliased columns dropped, preconditioned in place: lr_fit's own copies)."""
+    source = data.source
+    assert isinstance(source, ArraySource) and data.kept is not None and data.pre is not None
+
+    def training_x(x: np.ndarray) -> np.ndarray:
+        x = x if data.kept.all() else np.ascontiguousarray(x[:, data.kept])
+        data.pre.apply(x)
+        return x
+
+    x_val = y_val = None
+    if val is not None:
+        x_val, y_val = training_x(val.x), val.y
+    return _to_device(training_x(source.x), source.y, x_val, y_val, data.device)
 
 
 # ------------------------------------------------------------------ streamed sources
@@ -221,27 +265,6 @@ def _streamed_fit(source: Any, settings: Settings, callback, group: Group) -> LR
     p, q = len(source.feature_names), len(source.target_names)
     if q == 0:
         raise ValueError(f"the source {source.path} names no y column: scan(path, x=..., y=...)")
-    data = StreamedData(
-        source, layout_for(source, settings, group), group, settings.dtype, settings.device
-    )
-    if data.n_train == 0:
-        raise ValueError(f"validation={settings.validation} leaves no rows for training")
-    ref = streamed_reference(data, settings.intercept, settings.alias_tol)
-    kept = ~ref.feature_aliased
-    _check_rank(ref)
-    data.kept = kept
-    pre = data.pre = build_preconditioner(settings.precondition, ref)
-    plan = _plan(ref, pre, settings, q, stacklevel=5)
-
-    generator = fit_generator(settings.seed)
-    start = _initial_parameters(settings, int(kept.sum()), q, p, kept, pre, generator)
-    tensors = placeholder_tensors(
-        int(kept.sum()), q, settings.dtype, settings.device, data.n_val > 0
-    )
-    tensors.generator = generator
-    monitor = StreamMonitor(data, tensors, **_monitor_settings(settings, plan, pre, callback))
-    tensors.loader = monitor
-    final, elapsed = _train(tensors, start, settings, plan.spec, monitor)
     names = XY(
         np.empty((0, p)),
         np.empty((0, q)),
@@ -249,19 +272,7 @@ def _streamed_fit(source: Any, settings: Settings, callback, group: Group) -> LR
         list(source.target_names),
         2 if q > 1 else 1,
     )
-    return _result(
-        plan,
-        pre,
-        ref,
-        monitor,
-        final,
-        elapsed,
-        sse=monitor.residual_ss(),
-        n_val=data.n_val,
-        names=names,
-        stacklevel=6,
-        source=source.describe(),
-    )
+    return _run(source, settings, callback, group, names, stacklevel=6, source=source.describe())
 
 
 def _check_rank(ref: Reference) -> None:

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .settings import DEFAULTS
+
 CHUNK_ROWS = 1 << 15
-#: Rows per block of the tall-skinny QR (LAPACK reduces blocks of this height fastest).
+#: Rows per LAPACK call within a block's QR (LAPACK reduces blocks of this height fastest).
 QR_BLOCK_ROWS = 1 << 13
 #: lm()'s tolerance for aliased columns (lm.fit(tol = 1e-07)).
 ALIAS_TOL = 1e-7
@@ -61,6 +63,11 @@ class TallSkinnyQR:
     @property
     def scale(self) -> np.ndarray:
         return np.where(self._largest > 0, self._largest, 1.0)
+
+    @property
+    def largest(self) -> np.ndarray:
+        """Powers of two at least every |value| seen, per column (0: none yet)."""
+        return self._largest
 
     def add(self, block: np.ndarray) -> None:
         block = np.asarray(block, dtype=np.float64)
@@ -244,19 +251,52 @@ def least_squares(
     intercept: bool,
     refine: bool = True,
     alias_tol: float = ALIAS_TOL,
+    block_rows: int = DEFAULTS["block_rows"],
 ) -> Reference:
-    """min ||D b - y|| for each column of y, D = [1, x] or x: QR in row blocks, lm()'s
-    aliasing rule, then refinement with extended-precision residuals where it can help."""
-    n, p = x.shape
-    q = y.shape[1]
-    qr = TallSkinnyQR(p + int(intercept) + q)
-    for rows in row_chunks(n, QR_BLOCK_ROWS):
-        qr.add(design_block(x[rows], y[rows], intercept))
+    """min ||D b - y|| for each column of y, D = [1, x] or x, for arrays in memory: the
+    reference a fit of them gets (reference_over_blocks over blocks of block_rows rows)."""
+    n = x.shape[0]
 
     def over_blocks(part: Callable) -> list:
-        return [part(x[rows], y[rows]) for rows in row_chunks(n, CHUNK_ROWS // 4)]
+        return [part(x[rows], y[rows]) for rows in row_chunks(n, block_rows)]
 
-    return solve_from_r(qr.r, qr.scale, n, p, q, intercept, alias_tol, refine, over_blocks)
+    return reference_over_blocks(
+        over_blocks, n, x.shape[1], y.shape[1], intercept, alias_tol, refine
+    )
+
+
+def block_factor(x: np.ndarray, y: np.ndarray, intercept: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One block's part of the tall-skinny QR: the R factor of its [D, y] with every column
+    divided by a power of two at least its largest value (exact), and those powers."""
+    qr = TallSkinnyQR(x.shape[1] + int(intercept) + y.shape[1])
+    for rows in row_chunks(x.shape[0], QR_BLOCK_ROWS):
+        qr.add(design_block(x[rows], y[rows], intercept))
+    return qr.r, qr.largest
+
+
+def reference_over_blocks(
+    over_blocks: Callable[[Callable], list],
+    n: int,
+    p: int,
+    q: int,
+    intercept: bool,
+    alias_tol: float,
+    refine: bool = True,
+) -> Reference:
+    """The reference of rows given as blocks: over_blocks(part) is [part(x, y) for each
+    block, in block order] (arrays in memory, or a source read block by block on one or many
+    processes, streaming.py). One pass: each block's R factor of [D, y] (block_factor), the
+    factors rescaled to common powers of two (exact) and reduced in block order; then the
+    answer from the stacked R (solve_from_r), with refinement passes only where they gain
+    digits. The bits depend on the block size only."""
+    factors = over_blocks(lambda x, y: block_factor(x, y, intercept))
+    largest = np.max([f[1] for f in factors], axis=0)
+    scale = np.where(largest > 0, largest, 1.0)
+    r = np.zeros((0, p + int(intercept) + q))
+    for block_r, block_largest in factors:
+        ratio = np.where(block_largest > 0, block_largest, 1.0) / scale  # powers of two: exact
+        r = np.linalg.qr(np.vstack([r, block_r * ratio]), mode="r")
+    return solve_from_r(r, scale, n, p, q, intercept, alias_tol, refine, over_blocks)
 
 
 def solve_from_r(

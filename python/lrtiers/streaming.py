@@ -38,10 +38,11 @@ import numpy as np
 import torch
 
 from .distributed import Group
+from .errors import NonFiniteError
 from .monitor import Monitor
 from .precondition import Preconditioner
-from .reference import Reference, _power_of_two_at_least, design_block, solve_from_r
-from .sources import Source
+from .reference import Reference, reference_over_blocks
+from .sources import ArraySource, Source
 
 
 @dataclass(frozen=True)
@@ -91,61 +92,81 @@ class Layout:
         return total
 
 
-class StreamedData:
-    """A source read block by block: raw passes for the reference, training passes (aliased
-    columns dropped, preconditioned, in the fit's dtype and on its device) for the tiers."""
+class BlockData:
+    """A fit's rows as blocks of a source: this rank's blocks read in one sequential pass
+    each time (the reference's, each epoch's, each evaluation's), as read for the reference
+    and in training form (aliased columns dropped, preconditioned, on the fit's device) for
+    the tiers. Non-finite values are looked for once, in the first pass."""
 
-    def __init__(self, source: Source, layout: Layout, group: Group, dtype: str, device: str):
+    def __init__(
+        self,
+        source: Source,
+        layout: Layout,
+        group: Group,
+        dtype: str,
+        device: str,
+        val: ArraySource | None = None,
+    ):
         self.source, self.layout, self.group = source, layout, group
         self.dtype, self.device = dtype, device
+        self.val = val  # validation rows given apart (in memory); else held out of each block
         self.kept: np.ndarray | None = None
         self.pre: Preconditioner | None = None
         self.n_train = layout.part_rows("train")
-        self.n_val = layout.part_rows("val")
+        self.n_val = layout.part_rows("val") if val is None else val.n_rows
+        self._checked = False  # every block looked at for non-finite values
+
+    @property
+    def in_memory(self) -> bool:
+        return isinstance(self.source, ArraySource)
 
     # -- reading ---------------------------------------------------------------------
 
-    def read(self, block: int) -> np.ndarray:
-        """Rows of one block as [x, y] in float64, assembled from the source's chunks."""
-        start, stop = self.layout.rows_of(block)
-        pieces = list(self.source.pieces(start, stop))
-        out = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
-        if not np.isfinite(out).all():
-            row, col = np.argwhere(~np.isfinite(out))[0]
-            names = list(self.source.feature_names) + list(self.source.target_names)
-            raise ValueError(
-                f"{self.source.path}: row {start + row} (0-based), column {names[col]!r} "
-                f"holds {out[row, col]}: x and y must be finite numbers"
-            )
-        return out
+    def _check_finite(self, block: int, x: np.ndarray, y: np.ndarray) -> None:
+        for values, names in ((x, self.source.feature_names), (y, self.source.target_names)):
+            if not np.isfinite(values).all():
+                row, col = np.argwhere(~np.isfinite(values))[0]
+                start = self.layout.rows_of(block)[0]
+                raise NonFiniteError(
+                    self.source.path, start + int(row), names[col], float(values[row, col])
+                )
 
-    def _split(self, block: int, values: np.ndarray, part: str) -> tuple[np.ndarray, np.ndarray]:
-        held = self.layout.held_out(block, values.shape[0])
-        if held is not None:
-            values = values[held] if part == "val" else values[~held]
-        p = len(self.source.feature_names)
-        # the data as the fit sees them: in its dtype (float32 fits round the values once)
-        values = values.astype(self.dtype, copy=False)
-        return np.ascontiguousarray(values[:, :p]), np.ascontiguousarray(values[:, p:])
+    def _split(self, block: int, x: np.ndarray, y: np.ndarray, part: str) -> tuple:
+        held = self.layout.held_out(block, x.shape[0])
+        if held is None:
+            return x, y
+        keep = held if part == "val" else ~held
+        return x[keep], y[keep]
 
     def raw_blocks(self, part: str = "train") -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-        """This rank's blocks (block, x, y) of a part, as read (in the fit's dtype)."""
+        """This rank's blocks (block, x, y) of a part in one sequential read, in the fit's
+        dtype (float32 fits round the values once)."""
         first, last = self.layout.share(self.group.rank)
-        for block in range(first, last):
-            x, y = self._split(block, self.read(block), part)
+        blocks = self.source.blocks(self.layout.block_rows, first, last, self.dtype)
+        for block, (x, y) in enumerate(blocks, start=first):
+            if not self._checked:
+                self._check_finite(block, x, y)
+            x, y = self._split(block, x, y, part)
             if x.shape[0]:
                 yield block, x, y
+        self._checked = True
 
     def over_blocks(self, work: Callable, part: str = "train") -> list:
         """[work(x, y) for every block of the part, in block order], on every rank: each
         rank works on its own blocks, then the lists are gathered."""
+        if part == "val" and self.val is not None:
+            return [work(x, y) for x, y in self.val.blocks(self.layout.block_rows)]
         mine = [work(x, y) for _, x, y in self.raw_blocks(part)]
         return self.group.gather(mine)
 
     def training_form(self, x: np.ndarray, y: np.ndarray, as_numpy: bool) -> tuple:
-        """A block as the tiers train on it: aliased columns dropped, preconditioned."""
+        """A block as the tiers train on it: aliased columns dropped, preconditioned (on a
+        copy when the block is a view of the caller's arrays)."""
         assert self.kept is not None and self.pre is not None
-        x = np.ascontiguousarray(x[:, self.kept]) if not self.kept.all() else x
+        if not self.kept.all():
+            x = np.ascontiguousarray(x[:, self.kept])
+        elif not self.pre.is_identity and not x.flags.owndata:
+            x = x.copy()
         self.pre.apply(x)
         if as_numpy:
             return x, y
@@ -165,13 +186,23 @@ class StreamedData:
             yield (block, *self.training_form(x, y, as_numpy))
 
     def every_block(self, block: int, part: str = "train") -> tuple[np.ndarray, np.ndarray]:
-        """Any block on every rank: the rank that holds it reads it and sends it."""
+        """Any block on every rank (mini-batches visit them all): the rank that holds it
+        reads it and sends it."""
         layout, group = self.layout, self.group
-        owner = layout.owner(block) if group.size > 1 else 0
+        p = len(self.source.feature_names)
+        if group.size == 1:
+            x, y = next(self.source.blocks(layout.block_rows, block, block + 1, self.dtype))
+            return self._split(block, x, y, part)
+        owner = layout.owner(block)
         start, stop = layout.rows_of(block)
-        shape = (stop - start, len(self.source.feature_names) + len(self.source.target_names))
-        values = self.read(block) if group.rank == owner else None
-        return self._split(block, group.broadcast(values, owner, shape), part)
+        values = None
+        if group.rank == owner:
+            x, y = next(self.source.blocks(layout.block_rows, block, block + 1, self.dtype))
+            values = np.hstack([x, y]).astype(np.float64)  # sent as float64: exact
+        values = group.broadcast(values, owner, (stop - start, p + len(self.source.target_names)))
+        values = values.astype(self.dtype, copy=False)
+        x, y = np.ascontiguousarray(values[:, :p]), np.ascontiguousarray(values[:, p:])
+        return self._split(block, x, y, part)
 
 
 def ordered_sum(parts: list, start: Any) -> Any:
@@ -185,26 +216,11 @@ def ordered_sum(parts: list, start: Any) -> Any:
 # ---------------------------------------------------------------------------- reference
 
 
-def streamed_reference(data: StreamedData, intercept: bool, alias_tol: float) -> Reference:
+def streamed_reference(data: BlockData, intercept: bool, alias_tol: float) -> Reference:
     """The least-squares reference of the training rows: one pass (the R factor of [D, y]),
-    and refinement passes only where they gain digits (reference.solve_from_r)."""
+    and refinement passes only where they gain digits (reference.reference_over_blocks)."""
     p, q = len(data.source.feature_names), len(data.source.target_names)
-
-    def block_factor(x, y):
-        d = design_block(x, y, intercept)
-        largest = _power_of_two_at_least(np.max(np.abs(d), axis=0))
-        scale = np.where(largest > 0, largest, 1.0)
-        return np.linalg.qr(d / scale, mode="r"), largest
-
-    factors = data.over_blocks(block_factor)
-    largest = np.max([f[1] for f in factors], axis=0)
-    scale = np.where(largest > 0, largest, 1.0)
-    r = np.zeros((0, p + int(intercept) + q))
-    for block_r, block_largest in factors:  # stacked and reduced in block order
-        ratio = np.where(block_largest > 0, block_largest, 1.0) / scale  # powers of two: exact
-        r = np.linalg.qr(np.vstack([r, block_r * ratio]), mode="r")
-
-    return solve_from_r(r, scale, data.n_train, p, q, intercept, alias_tol, True, data.over_blocks)
+    return reference_over_blocks(data.over_blocks, data.n_train, p, q, intercept, alias_tol)
 
 
 # ---------------------------------------------------------------------------- training
@@ -230,7 +246,7 @@ class StreamMonitor(Monitor):
     """The monitor of a streamed fit: its batches are blocks (full batch) or the streamed
     shuffle (mini-batches), and its evaluations are passes over the blocks."""
 
-    def __init__(self, data: StreamedData, *args: Any, **kwargs: Any):
+    def __init__(self, data: BlockData, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.stream = data
         self.n = data.n_train
@@ -395,10 +411,12 @@ def check_streamable(settings: Any) -> None:
 
 
 def layout_for(source: Source, settings: Any, group: Group) -> Layout:
+    """The blocks of a fit's rows. A file's validation rows are held out of each block; arrays
+    in memory come with theirs apart (split before, as R asks for them)."""
     return Layout(
         n_rows=int(source.n_rows),
         block_rows=settings.block_rows,
-        validation=settings.validation,
+        validation=None if isinstance(source, ArraySource) else settings.validation,
         seed=settings.seed,
         world_size=group.size,
     )
