@@ -1,28 +1,63 @@
-"""Mini-batch order: the one definition every tier shares.
+"""Mini-batch order: the one definition every tier, and every source of rows, shares.
 
 ``DataLoader(dataset, batch_size, shuffle=True)`` draws, per epoch, a base seed for its
 workers and then a seed for RandomSampler, which makes its own generator and takes
-``randperm(n)``. BatchIndexSampler yields the same batches from the same draws, but as
-index tensors (or slices, without shuffling) instead of lists of Python ints, so that a
-batch is fetched with one indexing operation rather than one __getitem__ per row.
+``randperm(n)``. Rows that fall into several blocks (more than ``block_rows``: a file read
+block by block, or large arrays) are visited the way a file can be read: from the sampler's
+generator, a permutation of the blocks, then a permutation of each block's rows as it is
+visited; batches are cut from that stream across block boundaries. With one block this is
+exactly DataLoader's order; in memory and streamed, the same rows give the same batches.
+BatchIndexSampler yields them as index tensors (or slices, without shuffling) instead of
+lists of Python ints, so that a batch is fetched with one indexing operation rather than
+one __getitem__ per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch.utils.data import Sampler
 
 
+def block_sizes(n: int, block_rows: int) -> list[int]:
+    """The rows of each block of n rows cut into blocks of block_rows."""
+    return [min(block_rows, n - start) for start in range(0, n, block_rows)]
+
+
+def sampler_generator(generator: torch.Generator | None) -> torch.Generator:
+    """RandomSampler's own generator, seeded from DataLoader's (torch's global one: None)."""
+    seed = int(torch.empty((), dtype=torch.int64).random_(generator=generator).item())
+    own = torch.Generator()
+    own.manual_seed(seed)
+    return own
+
+
+def shuffled_blocks(
+    sizes: Sequence[int], generator: torch.Generator
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """(block, the order of its rows) in the order an epoch visits them, drawn from the
+    sampler's generator as they are visited (a block's permutation only when it is read)."""
+    visits = [0] if len(sizes) == 1 else torch.randperm(len(sizes), generator=generator).tolist()
+    for block in visits:
+        yield block, torch.randperm(sizes[block], generator=generator)
+
+
 class BatchIndexSampler(Sampler):
-    """Batches of row indices in RandomSampler/SequentialSampler + BatchSampler order."""
+    """Batches of row indices in RandomSampler/SequentialSampler + BatchSampler order (over
+    blocks of block_rows rows when there are several: see the module docstring)."""
 
     def __init__(
-        self, n: int, batch_size: int, shuffle: bool, generator: torch.Generator | None = None
+        self,
+        n: int,
+        batch_size: int,
+        shuffle: bool,
+        generator: torch.Generator | None = None,
+        block_rows: int | None = None,
     ):
         self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
         self.generator = generator  # None: torch's global generator, as DataLoader's default
+        self.sizes = block_sizes(n, block_rows or max(n, 1))
 
     def __len__(self) -> int:
         return -(-self.n // self.batch_size)
@@ -33,17 +68,28 @@ class BatchIndexSampler(Sampler):
                 yield slice(start, min(start + self.batch_size, self.n))
             return
         # RandomSampler.__iter__ with DataLoader's generator, draw for draw
-        seed = int(torch.empty((), dtype=torch.int64).random_(generator=self.generator).item())
-        generator = torch.Generator()
-        generator.manual_seed(seed)
-        yield from torch.randperm(self.n, generator=generator).split(self.batch_size)
+        generator = sampler_generator(self.generator)
+        if len(self.sizes) == 1:
+            yield from torch.randperm(self.n, generator=generator).split(self.batch_size)
+            return
+        starts = [0]
+        for size in self.sizes[:-1]:
+            starts.append(starts[-1] + size)
+        order = torch.cat(
+            [starts[block] + rows for block, rows in shuffled_blocks(self.sizes, generator)]
+        )
+        yield from order.split(self.batch_size)
 
 
 def epoch_batches(
-    n: int, batch_size: int, shuffle: bool, generator: torch.Generator | None = None
+    n: int,
+    batch_size: int,
+    shuffle: bool,
+    generator: torch.Generator | None = None,
+    block_rows: int | None = None,
 ) -> Iterator[torch.Tensor | slice]:
     """One epoch's batches as a DataLoader(..., generator=generator) iterator over
     BatchIndexSampler would give them, including the base seed every DataLoader iterator
     draws first."""
     torch.empty((), dtype=torch.int64).random_(generator=generator)  # the base seed
-    return iter(BatchIndexSampler(n, batch_size, shuffle, generator))
+    return iter(BatchIndexSampler(n, batch_size, shuffle, generator, block_rows))

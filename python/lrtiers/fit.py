@@ -320,6 +320,7 @@ def _monitor_settings(settings: Settings, plan: _Plan, pre: Preconditioner, call
         "tier": settings.tier,
         "epochs": settings.epochs,
         "batch_size": settings.batch_size,
+        "block_rows": settings.block_rows,
         "shuffle": settings.shuffle,
         "books_late": spec.name != "lbfgs",
         "tol": settings.tol,

@@ -213,6 +213,7 @@ class Monitor:
         tier: str,
         epochs: int,
         batch_size: int | None,
+        block_rows: int,
         shuffle: bool,
         books_late: bool,
         tol: float | None,
@@ -223,6 +224,7 @@ class Monitor:
     ):
         self.data = data
         self.tier = tier
+        self.block_rows = block_rows
         self.n_epochs = epochs
         self.n = data.x.shape[0]
         self.batch_size = batch_size
@@ -299,7 +301,10 @@ class Monitor:
         return self._minibatches(x, y)
 
     def _minibatches(self, x, y):
-        for rows in epoch_batches(self.n, self.batch_size, self.shuffle, self.data.generator):
+        order = epoch_batches(
+            self.n, self.batch_size, self.shuffle, self.data.generator, self.block_rows
+        )
+        for rows in order:
             if isinstance(x, np.ndarray) and isinstance(rows, torch.Tensor):
                 rows = rows.numpy()
             yield x[rows], y[rows]

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .batches import sampler_generator, shuffled_blocks
 from .distributed import Group
 from .errors import NonFiniteError
 from .monitor import Monitor
@@ -82,14 +83,18 @@ class Layout:
         mask[order[: int(rows * self.validation)]] = True
         return mask
 
-    def part_rows(self, part: str) -> int:
-        """Rows of the training or the validation part, counted without reading."""
-        total = 0
+    def part_sizes(self, part: str) -> list[int]:
+        """Rows of the training or the validation part in each block, counted without
+        reading."""
+        sizes = []
         for block in range(self.n_blocks):
             start, stop = self.rows_of(block)
             held = 0 if self.validation is None else int((stop - start) * self.validation)
-            total += held if part == "val" else stop - start - held
-        return total
+            sizes.append(held if part == "val" else stop - start - held)
+        return sizes
+
+    def part_rows(self, part: str) -> int:
+        return sum(self.part_sizes(part))
 
 
 class BlockData:
@@ -287,18 +292,25 @@ class StreamMonitor(Monitor):
             current = following
 
     def _streamed_minibatches(self, as_numpy: bool):
-        layout, generator = self.stream.layout, self.data.generator
-        blocks = range(layout.n_blocks)
-        if self.shuffle:
-            blocks = torch.randperm(layout.n_blocks, generator=generator).tolist()
+        """One epoch's batches in the order batches.py defines (the DataLoader's, over
+        blocks), each block read when it is visited."""
+        sizes = self.stream.layout.part_sizes("train")
+        # as every DataLoader iterator does: the base seed, then the sampler's generator
+        torch.empty((), dtype=torch.int64).random_(generator=self.data.generator)
+        visits: Iterator[tuple[int, torch.Tensor | None]] = (
+            shuffled_blocks(sizes, sampler_generator(self.data.generator))
+            if self.shuffle
+            else ((block, None) for block in range(len(sizes)))
+        )
         size = self.batch_size
         assert size is not None
         carry: tuple | None = None
-        for block in blocks:
+        for block, order in visits:
+            if not sizes[block]:
+                continue
             x, y = self.stream.every_block(block, "train")
-            if self.shuffle:
-                order = torch.randperm(x.shape[0], generator=generator).numpy()
-                x, y = x[order], y[order]
+            if order is not None:
+                x, y = x[order.numpy()], y[order.numpy()]
             if carry is not None:
                 x, y = np.concatenate([carry[0], x]), np.concatenate([carry[1], y])
             whole = x.shape[0] // size * size

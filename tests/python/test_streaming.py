@@ -322,3 +322,25 @@ def test_fewer_blocks_and_rows_than_processes_give_the_one_process_bits(tiny_fil
         assert_same_bits(weight, one.weight)
         assert_same_bits(bias, one.bias)
         assert history["loss"] == one.history["loss"]
+
+
+@pytest.mark.parametrize("block_rows", [64, 65536])
+@pytest.mark.parametrize("tier", ["dataloader", "numpy", "module"])
+def test_mini_batches_in_memory_and_streamed_are_the_same_batches(files, tier, block_rows):
+    """One order of mini-batches (batches.py): arrays in memory and the same rows in a file
+    give the same fit, bit for bit, in one block (DataLoader's order) and in many."""
+    table = files["table"]
+    for shuffle in (True, False):
+        settings = dict(
+            tier=tier, batch_size=16, epochs=3, seed=2, block_rows=block_rows, shuffle=shuffle
+        )
+        in_memory = _quiet_fit(table[:, :3], table[:, 3], **settings)
+        streamed = _fit(files, "npy", 100, **settings)
+        assert_same_bits(in_memory.weight, streamed.weight)
+        assert_same_bits(in_memory.bias, streamed.bias)
+
+
+def _quiet_fit(x, y, **settings):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lrtiers.ConvergenceWarning)
+        return lrtiers.lr_fit(x, y, **settings)

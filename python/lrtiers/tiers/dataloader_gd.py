@@ -26,7 +26,7 @@ from .contract import Parameters
 
 
 def batched_loader(
-    dataset: TensorDataset, batch_size: int, shuffle: bool, generator=None
+    dataset: TensorDataset, batch_size: int, shuffle: bool, generator=None, block_rows=None
 ) -> DataLoader:
     """DataLoader(dataset, batch_size, shuffle, generator) that indexes whole batches at once.
 
@@ -36,7 +36,7 @@ def batched_loader(
     as the samplers DataLoader(dataset, batch_size, shuffle, generator) builds, so the
     batches are the same.
     """
-    sampler = BatchIndexSampler(len(dataset), batch_size, shuffle, generator)
+    sampler = BatchIndexSampler(len(dataset), batch_size, shuffle, generator, block_rows)
     return DataLoader(dataset, batch_size=None, sampler=sampler, generator=generator)
 
 
@@ -52,7 +52,11 @@ def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Paramet
         # Define dataset and data loader
         train_ds = TensorDataset(inputs, targets)
         train_dl = batched_loader(
-            train_ds, batch_size, settings.shuffle and not full_batch, generator=data.generator
+            train_ds,
+            batch_size,
+            settings.shuffle and not full_batch,
+            generator=data.generator,
+            block_rows=settings.block_rows,  # (as many rows as a block: DataLoader's order)
         )
     # Define model, loss function and optimizer
     model = build_model(start, settings.intercept, inputs.device)
