@@ -98,7 +98,7 @@ setting_param_docs <- function() {
     "@param device `\"cpu\"`, or `\"cuda\"` / `\"cuda:N\"` where torch sees a GPU.",
     "@param standardize shorthand kept from lrtiers 0.1: `TRUE` means `precondition = \"scale\"`, `FALSE` `precondition = \"none\"`.",
     "@param validation `NULL`, a fraction of the rows held out by a seeded shuffle, or held-out data; its loss is recorded every epoch.",
-    "@param threads CPU threads for the arithmetic (`NULL`: every CPU this process may use); recorded in the fit, as the bits can depend on it.",
+    "@param threads CPU threads for the arithmetic (`NULL`: one, as a fit's passes are bound by reading memory and more threads oversubscribe a busy machine); recorded in the fit, as the bits can depend on it.",
     "@param block_rows streamed sources (lrtiers.scan): rows per block of the fixed-order sums over the data (a constant of the algorithm): the bits depend on it, never on chunk_rows or world_size.",
     "@param world_size streamed sources: processes sharing each pass over the data (torch.distributed: gloo on CPU, nccl on GPU), spawned on this machine or taken from torchrun; the same bits for every world_size."
   )

@@ -30,7 +30,6 @@ from .settings import (
     TIERS,
     Settings,
     check_settings,
-    default_threads,
     new_seed,
 )
 from .sources import ArraySource, Source
@@ -246,11 +245,10 @@ def fit_source(source: Any, settings: Settings, callback, progress: bool | None)
 
 
 def _spawned_fit(group: Group, source: Any, settings: Settings, callback) -> LRFit:
-    """One rank of lr_fit(source, world_size=W): the CPUs shared between the ranks."""
-    threads = settings.threads or max(1, default_threads() // group.size)
+    """One rank of lr_fit(source, world_size=W)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the parent warns, once
-        with thread_limit(threads):
+        with thread_limit(settings.threads):
             return _streamed_fit(source, settings, callback, group)
 
 

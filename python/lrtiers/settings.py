@@ -161,7 +161,7 @@ def _threads(value: Any, name: str) -> int:
     if value > max_threads():
         raise ValueError(
             f"{name} must be at most {max_threads()}, the CPUs of this machine "
-            f"(None: the {default_threads()} this process may use); got {value}"
+            f"({available_cpus()} of them this process may use); got {value}"
         )
     return value
 
@@ -390,8 +390,9 @@ class Settings:
     threads: int | None = setting(
         None,
         _threads,
-        "CPU threads for the arithmetic (None: every CPU this process may use); recorded in "
-        "the fit, as the bits can depend on it",
+        "CPU threads for the arithmetic (None: one, as a fit's passes are bound by reading "
+        "memory and more threads oversubscribe a busy machine); recorded in the fit, as the "
+        "bits can depend on it",
         "whole",
     )
 
@@ -518,7 +519,15 @@ def _check_combinations(settings: Settings, given: Mapping[str, Any]) -> None:
 
 
 def default_threads() -> int:
-    """All CPUs this process may run on: the same in R and Python on one machine."""
+    """threads=None: one. A fit's passes are bound by reading memory, not by arithmetic, so
+    one thread is close to the floor; more oversubscribe a machine whose other CPUs are
+    busy (1M x 20 at the defaults, one CPU of two busy: 0.6 s with one thread, 4.7 s with
+    two), and one thread makes a fit's bits the same on every machine."""
+    return 1
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on: the same in R and Python on one machine."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
@@ -527,7 +536,7 @@ def default_threads() -> int:
 
 def max_threads() -> int:
     """The most threads a fit may ask for: the machine's CPUs."""
-    return max(os.cpu_count() or 1, default_threads())
+    return max(os.cpu_count() or 1, available_cpus())
 
 
 def new_seed() -> int:
