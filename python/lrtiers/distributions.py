@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
-#: Continued-fraction terms at most (it needs O(sqrt(max(a, b))): 1e8 degrees of freedom
-#: take about 10^4)
+#: Continued-fraction terms at most (on the side where it is evaluated it converges in tens
+#: of terms: 23 for the t tail at 1e8 degrees of freedom)
 MAX_TERMS = 1_000_000
 _EPS = 2.220446049250313e-16
 _TINY = 1e-300
