@@ -5,7 +5,7 @@ coefficients (``weight``, ``bias``) with sigma from its own residuals (``sse``):
 
 - ``params``, ``bse``, ``tvalues``, ``pvalues``, ``conf_int(alpha)``, ``cov_params()``;
 - ``rsquared``, ``rsquared_adj``, ``fvalue``, ``f_pvalue``, ``df_model``, ``df_resid``,
-  ``nobs``, ``ssr``, ``scale`` (sigma squared), ``sigma``;
+  ``nobs``, ``ssr``, ``ess``, ``scale`` (sigma squared), ``sigma``;
 - ``summary()``: all of it, printable, with the verdict;
 - ``predict(x, interval="confidence" | "prediction", alpha=)`` (through LRFit.predict).
 
@@ -75,7 +75,9 @@ class DesignFactor:
         try:
             lower = np.linalg.cholesky(v[::-1, ::-1])
             u = lower[::-1, ::-1]
-            r = solve_upper(u, np.eye(k))
+            # LU with partial pivoting of an upper-triangular matrix never pivots (the
+            # entries below the diagonal are zeros): LAPACK's back substitution, in BLAS
+            r = np.linalg.solve(u, np.eye(k))
         except np.linalg.LinAlgError:
             values, vectors = np.linalg.eigh(v)
             floor = np.finfo(float).eps * max(float(values.max(initial=0.0)), np.finfo(float).tiny)
@@ -129,6 +131,7 @@ class Inference:
     pvalues: np.ndarray
     sigma: np.ndarray  # (q,)
     ssr: np.ndarray
+    ess: np.ndarray  # model sum of squares: about the (weighted) mean; uncentred without one
     rsquared: np.ndarray
     rsquared_adj: np.ndarray
     fvalue: np.ndarray
@@ -183,6 +186,7 @@ def inference(fit: LRFit, factor: DesignFactor | None = None) -> Inference:
         pvalues=pvalues,
         sigma=sigma,
         ssr=ssr,
+        ess=mss,
         rsquared=rsquared,
         rsquared_adj=rsquared_adj,
         fvalue=fvalue,
@@ -539,6 +543,12 @@ class InferenceMethods:
     def ssr(self) -> Any:
         """Residual sum of squares (weighted for a weighted fit)."""
         return self._shaped(inference(self).ssr)  # type: ignore[arg-type]
+
+    @property
+    def ess(self) -> Any:
+        """Model (explained) sum of squares of the fitted values, about their (weighted)
+        mean; uncentred without an intercept."""
+        return self._shaped(inference(self).ess)  # type: ignore[arg-type]
 
     @property
     def rsquared(self) -> Any:

@@ -184,6 +184,7 @@ def textbook(x, y, weight, bias, intercept=True, w=None, alpha=0.05):
         "pvalues": 2 * stats.t.sf(np.abs(t), df).T,
         "conf_int": np.stack([coef - q * bse, coef + q * bse], axis=-1).transpose(1, 0, 2),
         "rsquared": r2,
+        "ess": mss,
         "rsquared_adj": 1 - (1 - r2) * (n - int(intercept)) / df,
         "fvalue": f,
         "f_pvalue": stats.f.sf(f, numdf, df),
@@ -195,7 +196,8 @@ def textbook(x, y, weight, bias, intercept=True, w=None, alpha=0.05):
 
 def check_against_textbook(fit, want, rtol=1e-9):
     squeeze = (lambda a: a[0]) if fit.y_ndim == 1 else (lambda a: a)
-    for key in ("params", "bse", "tvalues", "rsquared", "rsquared_adj", "fvalue", "sigma"):
+    keys = ("params", "bse", "tvalues", "rsquared", "rsquared_adj", "fvalue", "sigma", "ess")
+    for key in keys:
         np.testing.assert_allclose(getattr(fit, key), squeeze(want[key]), rtol=rtol, err_msg=key)
     np.testing.assert_allclose(fit.pvalues, squeeze(want["pvalues"]), rtol=1e-6)
     np.testing.assert_allclose(fit.f_pvalue, squeeze(want["f_pvalue"]), rtol=1e-6)
@@ -256,6 +258,10 @@ def test_a_converged_fit_does_not_warn(crop):
         assert piece in text
     assert "on 11 degrees of freedom" in text and "F-statistic" in text
     assert "Adjusted R-squared" in text and "Observations: 15" in text
+    table = fit.summary(alpha=0.1).tables["y2"]
+    assert list(table.index) == ["(Intercept)", "x1", "x2", "x3"]
+    np.testing.assert_array_equal(table["Std. Error"], fit.bse)
+    np.testing.assert_array_equal(table[["[0.05", "0.95]"]], fit.conf_int(alpha=0.1))
 
 
 def test_weighted_fit_is_lms_weighted_least_squares(crop):
