@@ -258,7 +258,7 @@ def test_a_converged_fit_does_not_warn(crop):
         assert piece in text
     assert "on 11 degrees of freedom" in text and "F-statistic" in text
     assert "Adjusted R-squared" in text and "Observations: 15" in text
-    table = fit.summary(alpha=0.1).tables["y2"]
+    table = fit.summary(alpha=0.1).tables[fit.target_names[0]]
     assert list(table.index) == ["(Intercept)", "x1", "x2", "x3"]
     np.testing.assert_array_equal(table["Std. Error"], fit.bse)
     np.testing.assert_array_equal(table[["[0.05", "0.95]"]], fit.conf_int(alpha=0.1))
