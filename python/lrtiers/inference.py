@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -82,7 +83,7 @@ class DesignFactor:
             values, vectors = np.linalg.eigh(v)
             floor = np.finfo(float).eps * max(float(values.max(initial=0.0)), np.finfo(float).tiny)
             root = vectors.T / np.sqrt(np.maximum(values, floor))[:, None]  # root'root = V^-1
-            r = np.linalg.qr(root, mode="r")
+            _, r = np.linalg.qr(root)
         return cls(r=r, variances=np.diag(v).copy())
 
     @classmethod
@@ -236,7 +237,7 @@ def _kept(fit: LRFit) -> np.ndarray:
     return ~np.asarray(aliased, dtype=bool)
 
 
-def _apply(function, values: np.ndarray) -> np.ndarray:
+def _apply(function: Callable[[float], float], values: np.ndarray) -> np.ndarray:
     flat = np.asarray(values, dtype=np.float64)
     return np.array([function(float(v)) for v in flat.ravel()]).reshape(flat.shape)
 
