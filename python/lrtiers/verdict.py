@@ -39,9 +39,9 @@ NOISE_GAP = 1e-2
 #: passes a check at REQUIRED_DIGITS against lm()'s own (slightly different) answer.
 STOP_MARGIN_DIGITS = 1.0
 #: A full-batch fit that has run this many times the epochs its rate needs for every digit
-#: (from none) has stalled: its error no longer shrinks at that rate, and the advice says
-#: so instead of an epoch count that more epochs would not reach (the factor leaves room
-#: for starting values a few digits worse than none).
+#: (from none), and whose loss no longer improves, has stalled: its error no longer shrinks
+#: at that rate, and the advice says so instead of an epoch count that more epochs would
+#: not reach (the factor leaves room for starting values a few digits worse than none).
 PAST_DUE = 2.0
 
 
@@ -190,7 +190,14 @@ def advise(target: Target, digits: float, s: Situation) -> tuple[str, str]:
             f"optimizer={' or '.join(map(repr, others))}"
             + (", or schedule='inverse_time'" if spec.schedule == "constant" else "")
         )
-    needed = _epochs_needed(target, digits, s)
+    due = PAST_DUE * _epochs_to_converge(target, s)
+    past_due = s.epochs_run >= due  # the spectrum's rate does not explain it
+    if past_due and settings.full_batch and not ill_conditioned and _stalled(s.history_loss):
+        return "stalled", _stalled_advice(settings, reached, s.epochs_run, due)
+    # past due, the losses' own rate (if they show one) says more than the spectrum's
+    needed = _epochs_needed(target, digits, s, spectral=not past_due)
+    # at least one epoch more than those run: the estimate never says the count already run
+    needed = max(needed, s.epochs_run + 1.0)
     budget = f"about {needed:,.0f} epochs" if math.isfinite(needed) else "many more epochs"
     if spec.name in ("sgd", "momentum", "nesterov") and spec.lr * s.lipschitz < 0.1:
         return "step_size", (
@@ -212,9 +219,6 @@ def advise(target: Target, digits: float, s: Situation) -> tuple[str, str]:
         )
     if not settings.full_batch:
         return _mini_batch_advice(settings, spec, reached, s.epochs_run)
-    due = PAST_DUE * _epochs_to_converge(target, s)
-    if s.epochs_run >= due:  # the rate does not explain it: more epochs would not help
-        return "stalled", _stalled_advice(settings, reached, s.epochs_run, due)
     return "budget", f"{reached} after {s.epochs_run} epochs: run more epochs ({budget} in all)"
 
 
@@ -265,7 +269,7 @@ def _stalled(losses: list[float], window: int = 10) -> bool:
     return min(losses[-window:]) >= min(losses[-2 * window : -window])
 
 
-def _epochs_needed(target: Target, digits: float, s: Situation) -> float:
+def _epochs_needed(target: Target, digits: float, s: Situation, spectral: bool = True) -> float:
     """Epochs for the slowest direction to gain the missing digits: at the iteration's
     asymptotic rate from the spectrum (SGD, momentum, Nesterov at a constant step; an
     epoch of mini-batches is that many steps), else at the rate seen over the last epochs
@@ -273,7 +277,7 @@ def _epochs_needed(target: Target, digits: float, s: Situation) -> float:
     rate, and the loss's rate says nothing of a direction too flat to show in the loss: no
     number then."""
     missing = max(target.digits_required - digits, 0.0) + STOP_MARGIN_DIGITS
-    return s.epochs_run + missing * _epochs_per_digit(target, s)
+    return s.epochs_run + missing * _epochs_per_digit(target, s, spectral)
 
 
 def _epochs_to_converge(target: Target, s: Situation) -> float:
@@ -281,10 +285,10 @@ def _epochs_to_converge(target: Target, s: Situation) -> float:
     return (target.digits_required + STOP_MARGIN_DIGITS) * _epochs_per_digit(target, s)
 
 
-def _epochs_per_digit(target: Target, s: Situation) -> float:
-    """Epochs a significant digit costs at the rate _epochs_needed describes; inf where
-    there is no such rate."""
-    step_rate = _spectral_rate(s)
+def _epochs_per_digit(target: Target, s: Situation, spectral: bool = True) -> float:
+    """Epochs a significant digit costs at the rate _epochs_needed describes (spectral
+    False: at the rate the losses show); inf where there is no such rate."""
+    step_rate = _spectral_rate(s) if spectral else None
     if step_rate is not None:
         if s.spec.schedule != "constant" and not s.settings.full_batch:
             return math.inf

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -349,6 +350,34 @@ def test_a_stalled_fit_is_not_told_to_run_the_epochs_it_ran(lr):
     assert cause == "budget"
     needed = int(re.search(r"about ([\d,]+) epochs", advice)[1].replace(",", ""))
     assert needed > 5
+
+
+def test_a_fit_past_due_whose_loss_still_falls_is_told_the_losses_rate():
+    """Past the epochs the spectrum's rate needs, but the loss still falls (by 0.1% an
+    epoch): not stalled; the count comes from the losses' rate, beyond the epochs run."""
+    from lrtiers.verdict import advise
+
+    x, y = lrtiers.datasets.crop_yields()
+    y = y[:, 0]
+    target, situation = _budget_situation(x, y, 3000, [], lr="auto")
+    falling = (target.loss + 1e-3 * 0.999 ** np.arange(3000)).tolist()
+    situation = replace(situation, history_loss=falling)
+    cause, advice = advise(target, 5.0, situation)
+    assert cause == "budget", advice
+    needed = int(re.search(r"about ([\d,]+) epochs", advice)[1].replace(",", ""))
+    # the gap shrinks by 0.999 an epoch, the error by its square root: 4,603 epochs a digit
+    assert needed == pytest.approx(3000 + 3 * math.log(10) / -math.log(math.sqrt(0.999)), rel=1e-3)
+
+
+def test_one_orthogonal_epoch_short_is_told_more_than_one():
+    """Filip after 1 epoch on orthonormal columns (4.6 digits): the advice said "about 1
+    epochs in all"; it names more than were run, and that many reach lm()'s answer."""
+    p = strd("Filip")
+    fit, record = fit_warning(p.x, p.y, epochs=1, seed=0)
+    assert_advice(fit, record, "budget", "run more epochs")
+    needed = int(re.search(r"about ([\d,]+) epochs", fit.verdict["advice"])[1].replace(",", ""))
+    assert needed > 1
+    assert lrtiers.lr_fit(p.x, p.y, epochs=needed, seed=0, **ONE).converged
 
 
 @pytest.mark.parametrize("name", ["crop", "correlated"])
