@@ -104,7 +104,9 @@ class LRRegressor(RegressorMixin, BaseEstimator):
         """Predictions: (n,) when y was 1-D, else (n, q)."""
         check_is_fitted(self, "fit_")
         X = validate_data(self, X, reset=False, dtype="numeric")
-        return self.fit_.predict(np.asarray(X, dtype=np.float64))
+        pred = self.fit_.predict(np.asarray(X, dtype=np.float64))
+        assert isinstance(pred, np.ndarray)  # no interval asked: the plain predictions
+        return pred
 
 
 def _document() -> None:

@@ -20,6 +20,14 @@ import numpy as np
 from . import fitfile
 from .errors import RankDeficiencyWarning
 from .fitfile import FORMAT, FORMAT_VERSION
+from .inference import (
+    InferenceMethods,
+    Prediction,
+    check_alpha,
+    check_interval,
+    prediction_intervals,
+    warn_if_not_converged,
+)
 from .inputs import prepare_new_x
 from .reference import row_chunks
 
@@ -29,8 +37,10 @@ OPTIONAL_FIELDS = ("weighted", "formula", "source")
 
 
 @dataclass
-class LRFit:
-    """A fitted linear regression: y ~ x @ weight.T + bias."""
+class LRFit(InferenceMethods):
+    """A fitted linear regression: y ~ x @ weight.T + bias. Standard errors, tests,
+    intervals and summary() in statsmodels' names come from InferenceMethods
+    (lrtiers.inference)."""
 
     tier: str
     weight: np.ndarray  # (q, p), on the scale of the original features; NaN where aliased
@@ -74,9 +84,18 @@ class LRFit:
 
     # -- using the fit --------------------------------------------------------------------
 
-    def predict(self, x: Any) -> np.ndarray:
+    def predict(
+        self, x: Any, interval: str | None = None, alpha: float = 0.05
+    ) -> np.ndarray | Prediction:
         """Predictions for new x: (n,) when y was a vector, else (n, q). Aliased columns
-        contribute nothing (as in lm()), with a RankDeficiencyWarning."""
+        contribute nothing (as in lm()), with a RankDeficiencyWarning; a fit that has not
+        converged warns (ConvergenceWarning). interval "confidence" (for the mean) or
+        "prediction" (for a new observation) at level 1 - alpha: a Prediction (fit,
+        lower, upper, se_fit), as predict.lm(interval=) (lrtiers.inference)."""
+        check_interval(interval)
+        if interval is not None:
+            check_alpha(alpha)
+        warn_if_not_converged(self, "predict()")
         new_x = prepare_new_x(x, self.feature_names)
         if any(self.aliased):
             warnings.warn(
@@ -92,6 +111,8 @@ class LRFit:
         # is column-major), without a full-size copy of x.
         for rows in row_chunks(new_x.shape[0]):
             pred[rows] = np.ascontiguousarray(new_x[rows]) @ weight.T + bias
+        if interval is not None:
+            return prediction_intervals(self, new_x, pred, interval, alpha)
         return pred[:, 0] if self.y_ndim == 1 else pred
 
     @property

@@ -38,6 +38,11 @@ NOISE_GAP = 1e-2
 #: A fit stops once it is this many digits past the verdict's requirement, so that it also
 #: passes a check at REQUIRED_DIGITS against lm()'s own (slightly different) answer.
 STOP_MARGIN_DIGITS = 1.0
+#: A full-batch fit that has run this many times the epochs its rate needs for every digit
+#: (from none), and whose loss no longer improves, has stalled: its error no longer shrinks
+#: at that rate, and the advice says so instead of an epoch count that more epochs would
+#: not reach (the factor leaves room for starting values a few digits worse than none).
+PAST_DUE = 2.0
 
 
 @dataclass(frozen=True)
@@ -178,7 +183,14 @@ def advise(target: Target, digits: float, s: Situation) -> tuple[str, str]:
             f"optimizer={' or '.join(map(repr, others))}"
             + (", or schedule='inverse_time'" if spec.schedule == "constant" else "")
         )
-    needed = _epochs_needed(target, digits, s)
+    due = PAST_DUE * _epochs_to_converge(target, s)
+    past_due = s.epochs_run >= due  # the spectrum's rate does not explain it
+    if past_due and settings.full_batch and not ill_conditioned and _stalled(s.history_loss):
+        return "stalled", _stalled_advice(settings, reached, s.epochs_run, due)
+    # past due, the losses' own rate (if they show one) says more than the spectrum's
+    needed = _epochs_needed(target, digits, s, spectral=not past_due)
+    # at least one epoch more than those run: the estimate never says the count already run
+    needed = max(needed, s.epochs_run + 1.0)
     budget = f"about {needed:,.0f} epochs" if math.isfinite(needed) else "many more epochs"
     if spec.name in ("sgd", "momentum", "nesterov") and spec.lr * s.lipschitz < 0.1:
         return "step_size", (
@@ -201,6 +213,28 @@ def advise(target: Target, digits: float, s: Situation) -> tuple[str, str]:
     if not settings.full_batch:
         return _mini_batch_advice(settings, spec, reached, s.epochs_run)
     return "budget", f"{reached} after {s.epochs_run} epochs: run more epochs ({budget} in all)"
+
+
+def _stalled_advice(settings: Settings, reached: str, epochs: int, due: float) -> str:
+    """A fit that has run past the epochs its rate needed (round-off, or a floor of the
+    step): say so, and what changes the floor, never what is already set."""
+    changes = []
+    if settings.precondition != "orthogonal":
+        changes.append("precondition='orthogonal'")
+    if settings.dtype != "float64":
+        changes.append("dtype='float64'")
+    if settings.lr != "auto":
+        changes.append("lr='auto'")
+    fix = (
+        f"Use {' or '.join(changes)}"
+        if changes
+        else "fit.optimum holds the least-squares answer (QR), to which this one is compared"
+    )
+    return (
+        f"{reached} after {epochs} epochs, though at the rate its curvature allows it would "
+        f"have been there within {max(due, 1):,.0f}: its error no longer shrinks, and more "
+        f"epochs will not help. {fix}"
+    )
 
 
 def _available(optimizer: str, settings: Settings) -> bool:
@@ -228,7 +262,7 @@ def _stalled(losses: list[float], window: int = 10) -> bool:
     return min(losses[-window:]) >= min(losses[-2 * window : -window])
 
 
-def _epochs_needed(target: Target, digits: float, s: Situation) -> float:
+def _epochs_needed(target: Target, digits: float, s: Situation, spectral: bool = True) -> float:
     """Epochs for the slowest direction to gain the missing digits: at the iteration's
     asymptotic rate from the spectrum (SGD, momentum, Nesterov at a constant step; an
     epoch of mini-batches is that many steps), else at the rate seen over the last epochs
@@ -236,7 +270,18 @@ def _epochs_needed(target: Target, digits: float, s: Situation) -> float:
     rate, and the loss's rate says nothing of a direction too flat to show in the loss: no
     number then."""
     missing = max(target.digits_required - digits, 0.0) + STOP_MARGIN_DIGITS
-    step_rate = _spectral_rate(s)
+    return s.epochs_run + missing * _epochs_per_digit(target, s, spectral)
+
+
+def _epochs_to_converge(target: Target, s: Situation) -> float:
+    """Epochs the rate needs for every digit from none (inf: no rate known)."""
+    return (target.digits_required + STOP_MARGIN_DIGITS) * _epochs_per_digit(target, s)
+
+
+def _epochs_per_digit(target: Target, s: Situation, spectral: bool = True) -> float:
+    """Epochs a significant digit costs at the rate _epochs_needed describes (spectral
+    False: at the rate the losses show); inf where there is no such rate."""
+    step_rate = _spectral_rate(s) if spectral else None
     if step_rate is not None:
         if s.spec.schedule != "constant" and not s.settings.full_batch:
             return math.inf
@@ -251,7 +296,7 @@ def _epochs_needed(target: Target, digits: float, s: Situation) -> float:
         rate = math.sqrt((gaps[-1] / gaps[0]) ** (1.0 / (gaps.size - 1)))
     if not 0 < rate < 1:
         return math.inf
-    return s.epochs_run + missing * math.log(10.0) / -math.log(rate)
+    return math.log(10.0) / -math.log(rate)
 
 
 def _spectral_rate(s: Situation) -> float | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -305,6 +306,78 @@ def test_budget(name):
     assert_advice(fit, record, "budget", "run more epochs")
     needed = int(re.search(r"about ([\d,]+) epochs", fit.verdict["advice"])[1].replace(",", ""))
     assert needed > fit.epochs_run
+
+
+def _budget_situation(x, y, epochs_run, history, **settings):
+    """The target, and the Situation of a full-batch SGD fit on scaled columns, with the
+    curvature of the real data, after epochs_run epochs with the given loss history."""
+    from lrtiers.optimizers import OptimizerSpec
+    from lrtiers.reference import least_squares
+    from lrtiers.verdict import Situation, build_target
+
+    fit, _ = fit_warning(x, y, precondition="scale", epochs=5, seed=0, **settings)
+    lipschitz, mu = fit.preconditioner["lipschitz"], fit.preconditioner["mu"]
+    target = build_target(least_squares(x, y.reshape(len(y), -1), True), "float64")
+    spec = OptimizerSpec("sgd", 1 / lipschitz, 0.0, "constant", 2 / lipschitz)
+    resolved = check_settings({"precondition": "scale", **settings})
+    situation = Situation(
+        resolved, spec, lipschitz, mu, epochs_run, "epochs", history, fit.initial_loss
+    )
+    return target, situation
+
+
+@pytest.mark.parametrize("lr", ["auto", 0.3])
+def test_a_stalled_fit_is_not_told_to_run_the_epochs_it_ran(lr):
+    """Issue 17: after 3,000 epochs the advice said "run more epochs (about 3,000 epochs in
+    all)". On crop yields' scaled columns (L/mu ~ 10) SGD at 1/L gains a digit every few
+    epochs: a fit 5 digits in after 3,000 epochs has stalled, and the advice says so, with
+    what changes the floor (never what is set), and no epoch count."""
+    from lrtiers.verdict import advise
+
+    x, y = lrtiers.datasets.crop_yields()
+    y = y[:, 0]
+    target, situation = _budget_situation(x, y, 3000, [2.0] * 3000, lr=lr)
+    cause, advice = advise(target, 5.0, situation)
+    assert cause == "stalled"
+    assert "after 3000 epochs" in advice and "more epochs will not help" in advice
+    assert "run more epochs" not in advice
+    assert "precondition='orthogonal'" in advice
+    assert ("lr='auto'" in advice) == (lr != "auto")
+    due = int(re.search(r"within ([\d,]+)", advice)[1].replace(",", ""))
+    assert due < 3000
+    # after 5 epochs the same fit is short of epochs, and told a count beyond those run
+    cause, advice = advise(target, 1.0, _budget_situation(x, y, 5, [2.0] * 5, lr=lr)[1])
+    assert cause == "budget"
+    needed = int(re.search(r"about ([\d,]+) epochs", advice)[1].replace(",", ""))
+    assert needed > 5
+
+
+def test_a_fit_past_due_whose_loss_still_falls_is_told_the_losses_rate():
+    """Past the epochs the spectrum's rate needs, but the loss still falls (by 0.1% an
+    epoch): not stalled; the count comes from the losses' rate, beyond the epochs run."""
+    from lrtiers.verdict import advise
+
+    x, y = lrtiers.datasets.crop_yields()
+    y = y[:, 0]
+    target, situation = _budget_situation(x, y, 3000, [], lr="auto")
+    falling = (target.loss + 1e-3 * 0.999 ** np.arange(3000)).tolist()
+    situation = replace(situation, history_loss=falling)
+    cause, advice = advise(target, 5.0, situation)
+    assert cause == "budget", advice
+    needed = int(re.search(r"about ([\d,]+) epochs", advice)[1].replace(",", ""))
+    # the gap shrinks by 0.999 an epoch, the error by its square root: 4,603 epochs a digit
+    assert needed == pytest.approx(3000 + 3 * math.log(10) / -math.log(math.sqrt(0.999)), rel=1e-3)
+
+
+def test_one_orthogonal_epoch_short_is_told_more_than_one():
+    """Filip after 1 epoch on orthonormal columns (4.6 digits): the advice said "about 1
+    epochs in all"; it names more than were run, and that many reach lm()'s answer."""
+    p = strd("Filip")
+    fit, record = fit_warning(p.x, p.y, epochs=1, seed=0)
+    assert_advice(fit, record, "budget", "run more epochs")
+    needed = int(re.search(r"about ([\d,]+) epochs", fit.verdict["advice"])[1].replace(",", ""))
+    assert needed > 1
+    assert lrtiers.lr_fit(p.x, p.y, epochs=needed, seed=0, **ONE).converged
 
 
 @pytest.mark.parametrize("name", ["crop", "correlated"])
