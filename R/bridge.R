@@ -26,7 +26,7 @@ fit_bridge <- function(x, y, settings, feature_names, target_names, weights = NU
   x_rows <- if (length(rows) == NROW(y)) x else x[rows, , drop = FALSE]
   # fitted values, as lm() has them: no rank-deficiency warning for those
   fitted <- with_core_conditions(pyfit$predict(x_rows), call = call,
-    muffle = "RankDeficiencyWarning")
+    muffle = c("RankDeficiencyWarning", "ConvergenceWarning"))
   fitted <- as_r_prediction(fitted, target_names, rownames(x_rows))
   if (!is.null(offset)) fitted <- fitted + offset[rows]
   list(core = core, fitted = fitted, rows = rows,
@@ -121,7 +121,7 @@ as_r_prediction <- function(pred, target_names, row_names = NULL) {
 core_predict <- function(object, x) {
   predictor <- core_predictor(object)
   pred <- with_core_conditions(predictor$predict(x), what = function() "predict()",
-    muffle = "RankDeficiencyWarning") # R warned already
+    muffle = c("RankDeficiencyWarning", "ConvergenceWarning")) # R warned already
   as_r_prediction(pred, object$target_names, rownames(x))
 }
 

@@ -20,7 +20,7 @@ from .errors import DivergenceError, StepSizeWarning
 from .inputs import XY, check_init, check_weights, prepare_xy
 from .monitor import CallbackStopIteration, Monitor, StopRule
 from .optimizers import OptimizerSpec, resolve_optimizer
-from .precondition import Preconditioner, build_preconditioner
+from .precondition import Preconditioner, build_preconditioner, quadratic_loss
 from .process import fit_generator, thread_limit
 from .progress import ProgressBar
 from .reference import Reference
@@ -169,7 +169,7 @@ def _run(
     generator = fit_generator(settings.seed)  # the fit's own: the caller's are untouched
     p_kept = int(kept.sum())
     start = _initial_parameters(settings, p_kept, q, kept.size, kept, pre, generator)
-    monitor_settings = _monitor_settings(settings, plan, pre, callback)
+    monitor_settings = _monitor_settings(settings, plan, ref, pre, callback)
     if data.in_memory:
         tensors = _resident(data, val)
         tensors.generator = generator
@@ -312,7 +312,9 @@ def _plan(
     return _Plan(settings, lipschitz, mu, spec, build_target(ref, settings.dtype))
 
 
-def _monitor_settings(settings: Settings, plan: _Plan, pre: Preconditioner, callback) -> dict:
+def _monitor_settings(
+    settings: Settings, plan: _Plan, ref: Reference, pre: Preconditioner, callback
+) -> dict:
     spec = plan.spec
     return {
         "tier": settings.tier,
@@ -328,6 +330,7 @@ def _monitor_settings(settings: Settings, plan: _Plan, pre: Preconditioner, call
         if settings.stop_when_converged
         else None,
         "divergence": lambda epoch, loss: _divergence(epoch, loss, settings, spec),
+        "quadratic": quadratic_loss(ref, pre),
     }
 
 

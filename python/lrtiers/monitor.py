@@ -25,6 +25,7 @@ import torch
 
 from .batches import epoch_batches
 from .errors import DivergenceError
+from .precondition import QuadraticLoss
 from .tiers.contract import TrainingData
 from .verdict import STOP_MARGIN_DIGITS, Target
 
@@ -89,23 +90,21 @@ def _stack(parts: tuple) -> np.ndarray:
 class GradNorms:
     """Gradient norms per epoch, computed late.
 
-    add() keeps an epoch's gradient: the parts (weight, bias) a tier computed, or the
-    residuals of the monitor's own evaluation (error = x W' + b - y, from which the
-    gradient is 2/(n q) [error' x, colsums(error)]). The norms, in float64, are reduced
+    add() keeps an epoch's gradient parts (weight, bias): those a tier computed ("tier"), or
+    those of the monitor's own evaluation ("monitor"). The norms, in float64, are reduced
     many epochs at a time, vectorised: when about GRAD_BUFFER_ELEMENTS numbers are waiting,
     and at the end. Where the reductions fall depends on the sizes only: the same bits run
     after run.
     """
 
-    def __init__(self, x: torch.Tensor, intercept: bool):
-        self.x, self.intercept = x, intercept
+    def __init__(self) -> None:
         self.norms: list[float] = []
         self._runs: list[tuple[str, float, list]] = []  # (source, scale, one entry per epoch)
         self._run: tuple[str, float, list] = ("", math.nan, [])  # the last of them
         self._rows = 0  # epochs per reduction, from the size of the first entry
 
     def add(self, entry: list, source: str, scale: float = 1.0) -> None:
-        """source "tier": entry is the gradient's parts; "residuals": [error]."""
+        """entry: the gradient's parts; source: who computed them (runs of one source)."""
         run = self._run
         if run[0] != source or run[1] != scale:
             run = self._run = (source, scale, [])
@@ -133,27 +132,14 @@ class GradNorms:
         for source, scale, entries in self._runs:
             if not entries:
                 continue
-            if source == "residuals":
-                parts = self._residual_parts(entries)
-            else:  # weight, then bias (None: untrained)
-                parts = [_stack(c) for c in zip(*entries, strict=True) if c[0] is not None]
+            # weight, then bias (None: untrained)
+            parts = [_stack(c) for c in zip(*entries, strict=True) if c[0] is not None]
             total = np.zeros(len(entries))
             for part in parts:
                 part = part * scale
                 total += np.einsum("ij,ij->i", part, part)
             self.norms.extend(np.sqrt(total).tolist())
         self._runs, self._run = [], ("", math.nan, [])
-
-    def _residual_parts(self, entries: list) -> list[np.ndarray]:
-        """error' x and colsums(error) of each epoch (batched: one product for them all),
-        as (epochs, size) float64 arrays."""
-        k = len(entries)
-        with torch.no_grad():
-            errors = entries[0][0][None] if k == 1 else torch.stack([e for (e,) in entries])
-            parts = [errors.transpose(1, 2) @ self.x]
-            if self.intercept:
-                parts.append(errors.sum(dim=1))
-            return [p.reshape(k, p.numel() // k).double().cpu().numpy() for p in parts]
 
 
 def _worst(weight: np.ndarray, bias: np.ndarray, target: Target) -> tuple | None:
@@ -221,6 +207,7 @@ class Monitor:
         intercept: bool,
         stop_rule: StopRule | None,
         divergence: Callable[[int, float], DivergenceError],
+        quadratic: QuadraticLoss,
     ):
         self.data = data
         self.tier = tier
@@ -236,10 +223,11 @@ class Monitor:
         self.intercept = intercept
         self.stop_rule = stop_rule
         self.divergence = divergence
+        self.quadratic = quadratic
         self.initial_loss: float | None = None
         self.stop_reason = "epochs"
         self._history = History()
-        self._grad_norms = GradNorms(data.x, intercept)
+        self._grad_norms = GradNorms()
         self._snapshot: Callable = _as_is
         self._stop = False
         self._checks = stop_rule is not None or tol is not None or callback is not None
@@ -252,7 +240,7 @@ class Monitor:
         self._weight_t: torch.Tensor | None = None  # the live weight, transposed (a view)
         self._bias: torch.Tensor | None = None
         self._epoch = 0
-        self._last_error: torch.Tensor = torch.empty(0)  # residuals of the last evaluation
+        self._last_sse = np.zeros(0)  # residual sums of squares of the last evaluation
 
     @property
     def history(self) -> History:
@@ -336,24 +324,20 @@ class Monitor:
     # -- bookkeeping ------------------------------------------------------------------
 
     def _evaluate(self, booked: bool = True) -> float:
-        """Full training-set MSE at the current parameters; its gradient goes to the
-        gradient norms (booked=False: the initial loss, which has none)."""
-        x, y = self.data.x, self.data.y
-        with torch.no_grad():
-            error = x @ self._weight_t - y
-            if self._bias is not None:
-                error += self._bias
-            loss = torch.mean(error * error).item()
-        self._last_error = error
-        if booked:  # the gradient, 2/(n q) [error' x, colsums(error)], from error later
-            self._grad_norms.add([error], "residuals", 2.0 / error.numel())
-        return loss
+        """Full training-set MSE at the current parameters, in float64, from the quadratic
+        the loss is (precondition.QuadraticLoss: no pass over the rows); its gradient goes
+        to the gradient norms (booked=False: the initial loss, which has none)."""
+        weight = _numpy(self._params[0])
+        bias = _numpy(self._params[1]) if self.intercept else None
+        sse, grads = self.quadratic(weight, bias)
+        self._last_sse = sse
+        if booked:
+            self._grad_norms.add(grads, "monitor")
+        return float(np.sum(sse)) / (self.quadratic.n * sse.size)
 
     def residual_ss(self) -> np.ndarray:
-        """(q,) residual sums of squares at the final parameters, in float64: from the
-        residuals of the last evaluation (the final one), not another pass over x."""
-        error = self._last_error.to(torch.float64)
-        return torch.sum(error * error, dim=0).cpu().numpy()
+        """(q,) residual sums of squares at the final parameters (the last evaluation's)."""
+        return self._last_sse
 
     def _val_loss(self) -> float | None:
         if self.data.x_val is None:

@@ -117,3 +117,39 @@ def build_preconditioner(kind: str, ref: Reference) -> Preconditioner:
         # deviations (without an intercept, the root mean squares)
         return scaling(center, column_norms(u))
     return Preconditioner(kind, center, u)
+
+
+@dataclass(frozen=True)
+class QuadraticLoss:
+    """The training loss as the quadratic it is, from the reference's small R factor: no
+    pass over the rows. With M the R factor of the training design (Z = Q M) and c the part
+    of y in its column space (Q'y), parameters theta in training coordinates (the bias
+    first, with an intercept) have the residual sums of squares sse* + |M theta - c|^2 per
+    output and the MSE's gradient 2/(n q) M'(M theta - c): identities, as the least-squares
+    residual is orthogonal to the design."""
+
+    m: np.ndarray  # (k, k)
+    c: np.ndarray  # (k, q)
+    sse: np.ndarray  # (q,) the least-squares residual sums of squares
+    n: int
+    intercept: bool
+
+    def __call__(self, weight: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, list]:
+        """(sse (q,), [gradient of the weight (q, p), of the bias (q,) with an intercept])."""
+        theta = np.asarray(weight, dtype=np.float64).T
+        if self.intercept:
+            theta = np.vstack([np.asarray(bias, dtype=np.float64)[None, :], theta])
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging fit: inf, NaN
+            gap = self.m @ theta - self.c
+            sse = self.sse + np.einsum("ij,ij->j", gap, gap)
+            grad = (2.0 / (self.n * gap.shape[1])) * (self.m.T @ gap)
+        return sse, ([grad[1:].T, grad[0]] if self.intercept else [grad.T])
+
+
+def quadratic_loss(ref: Reference, pre: Preconditioner) -> QuadraticLoss:
+    """The QuadraticLoss of training on pre's coordinates: D[:, kept] = Q r diag(s), the
+    training design D[:, kept] T, so M = r diag(s) T and c = r diag(s) b*."""
+    s = ref.scale[ref.kept]
+    m = (ref.r * s[None, :]) @ pre.design_transform(ref.intercept)
+    c = ref.r @ (ref.coef[ref.kept] * s[:, None])
+    return QuadraticLoss(m, c, ref.sse, ref.n, ref.intercept)

@@ -258,7 +258,6 @@ class StreamMonitor(Monitor):
         self._block_parts: list = []
         self._block_rows: int | None = None  # rows of the block being trained on (None: none)
         self._last_block = True
-        self._last_sse = np.zeros(len(data.source.target_names))
 
     # -- batches ---------------------------------------------------------------------
 
@@ -351,51 +350,24 @@ class StreamMonitor(Monitor):
 
     # -- evaluations: passes over the blocks -----------------------------------------
 
-    def _pass(self, part: str, with_gradient: bool) -> tuple[float, list]:
+    def _val_loss(self) -> float | None:
+        """The validation rows' MSE: a pass over them (held out of every block)."""
+        if self.stream.n_val == 0:
+            return None
         weight_t, bias = self._weight_t, self._bias
         assert weight_t is not None
 
-        def block(x, y):
+        def block_sse(x, y):
             z, y = self.stream.training_form(x, y, as_numpy=False)
             with torch.no_grad():
                 error = z @ weight_t.to(z.device) - y
                 if bias is not None:
                     error += bias.to(z.device)
-                sse = torch.sum(error * error, dim=0, dtype=torch.float64).cpu().numpy()
-                if not with_gradient:
-                    return sse, []
-                grads = [_as_float64(error.t() @ z)]
-                if bias is not None:
-                    grads.append(_as_float64(error.sum(dim=0)))
-                return sse, grads
+                return torch.sum(error * error, dim=0, dtype=torch.float64).cpu().numpy()
 
-        parts = self.stream.over_blocks(block, part)
-        sse = ordered_sum([p[0] for p in parts], np.zeros(len(self.stream.source.target_names)))
-        grads = (
-            [ordered_sum([p[1][i] for p in parts], 0.0) for i in range(len(parts[0][1]))]
-            if parts
-            else []
-        )
-        return sse, grads
-
-    def _evaluate(self, booked: bool = True) -> float:
         q = len(self.stream.source.target_names)
-        sse, grads = self._pass("train", with_gradient=booked)
-        elements = self.n * q
-        if booked:
-            self._grad_norms.add([g * (2.0 / elements) for g in grads], "tier")
-        self._last_sse = sse
-        return float(np.sum(sse)) / elements
-
-    def residual_ss(self) -> np.ndarray:
-        """(q,) residual sums of squares of the last evaluation (the final one)."""
-        return self._last_sse
-
-    def _val_loss(self) -> float | None:
-        if self.stream.n_val == 0:
-            return None
-        sse, _ = self._pass("val", with_gradient=False)
-        return float(np.sum(sse)) / (self.stream.n_val * len(self.stream.source.target_names))
+        sse = ordered_sum(self.stream.over_blocks(block_sse, "val"), np.zeros(q))
+        return float(np.sum(sse)) / (self.stream.n_val * q)
 
     def _call_back(self, epoch: int, loss: float) -> object:
         """The callback runs on every rank; any rank's stop stops them all."""

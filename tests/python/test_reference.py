@@ -486,7 +486,11 @@ def test_training_ignores_aliased_columns(name):
     assert np.all(np.isnan(full.weight[:, aliased]))
     np.testing.assert_array_equal(full.weight[:, ~aliased], kept.weight)
     np.testing.assert_array_equal(full.bias, kept.bias)
-    np.testing.assert_array_equal(full.history["loss"], kept.history["loss"])
+    # the losses the tier computed, bit for bit; the last, the monitor's evaluation of the
+    # final parameters through the reference's R (of the kept columns, reduced once more
+    # when some are aliased), to round-off
+    np.testing.assert_array_equal(full.history["loss"][:-1], kept.history["loss"][:-1])
+    assert full.history["loss"][-1] == pytest.approx(kept.history["loss"][-1], rel=1e-14)
     assert full.rank == kept.rank
 
 
