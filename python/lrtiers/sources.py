@@ -772,8 +772,12 @@ class CsvSource(Source):
             return self.path  # lines may not end at newlines
         with open(self.path, "rb") as file:
             first = file.read(CSV_MIN_BLOCK)
-        end = first.rfind(b"\n") if len(first) == CSV_MIN_BLOCK else -1
-        return _pyarrow().py_buffer(first[: end + 1] if end >= 0 else first)
+        if len(first) < CSV_MIN_BLOCK:
+            return _pyarrow().py_buffer(first)  # the whole file
+        end = first.rfind(b"\n")
+        if end < 0:
+            return self.path  # a header line longer than a block: as pyarrow reads it
+        return _pyarrow().py_buffer(first[: end + 1])
 
     def _column_kinds(self) -> dict[str, str | None]:
         return self._types
