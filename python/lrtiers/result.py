@@ -20,8 +20,9 @@ import numpy as np
 from . import fitfile
 from .errors import RankDeficiencyWarning
 from .fitfile import FORMAT, FORMAT_VERSION
-from .inputs import prepare_new_x
+from .inputs import check_finite, prepare_new_x, source_feature_columns
 from .reference import row_chunks
+from .sources import Source
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LRFit", "load_fit"]
 #: Keys written only when set (files without them read as False / None).
@@ -75,9 +76,12 @@ class LRFit:
     # -- using the fit --------------------------------------------------------------------
 
     def predict(self, x: Any) -> np.ndarray:
-        """Predictions for new x: (n,) when y was a vector, else (n, q). Aliased columns
-        contribute nothing (as in lm()), with a RankDeficiencyWarning."""
-        new_x = prepare_new_x(x, self.feature_names)
+        """Predictions for new x: (n,) when y was a vector, else (n, q). x is array-like
+        (its columns by name for a data frame) or a streamed source (lrtiers.scan of any
+        format it reads: the fit's feature columns by name), whose rows are read and
+        predicted a chunk at a time. Aliased columns contribute nothing (as in lm()), with
+        a RankDeficiencyWarning."""
+        pred = self._predict_quietly(x)
         if any(self.aliased):
             warnings.warn(
                 f"prediction from a rank-deficient fit: aliased column(s) "
@@ -85,13 +89,28 @@ class LRFit:
                 RankDeficiencyWarning,
                 stacklevel=2,
             )
+        return pred
+
+    def _predict_quietly(self, x: Any) -> np.ndarray:
+        """predict() without its warning for aliased columns (LRRegressor warns at fit)."""
         weight = np.nan_to_num(np.asarray(self.weight, dtype=np.float64), nan=0.0)
         bias = np.asarray(self.bias, dtype=np.float64)
-        pred = np.empty((new_x.shape[0], weight.shape[0]))
-        # C-ordered row chunks: the same bits whatever the layout x arrives in (an R matrix
-        # is column-major), without a full-size copy of x.
-        for rows in row_chunks(new_x.shape[0]):
-            pred[rows] = np.ascontiguousarray(new_x[rows]) @ weight.T + bias
+        if isinstance(x, Source):
+            columns = source_feature_columns(x, self.feature_names)
+            pred = np.empty((x.n_rows, weight.shape[0]))
+            row = 0
+            for piece, _ in x.rows(0, x.n_rows):
+                new_x = np.ascontiguousarray(piece[:, columns])
+                check_finite(new_x, f"the rows of {x.path!r}", first_row=row)
+                pred[row : row + len(piece)] = new_x @ weight.T + bias
+                row += len(piece)
+        else:
+            new_x = prepare_new_x(x, self.feature_names)
+            pred = np.empty((new_x.shape[0], weight.shape[0]))
+            # C-ordered row chunks: the same bits whatever the layout x arrives in (an R
+            # matrix is column-major), without a full-size copy of x.
+            for rows in row_chunks(new_x.shape[0]):
+                pred[rows] = np.ascontiguousarray(new_x[rows]) @ weight.T + bias
         return pred[:, 0] if self.y_ndim == 1 else pred
 
     @property
