@@ -40,6 +40,7 @@ def _torch_values(value: Any, name: str) -> Any:
     """A torch tensor's values as a NumPy array, in lrtiers' words when it has none."""
     import torch
 
+    numpy_floats = (torch.float16, torch.float32, torch.float64)
     if value.layout != torch.strided:
         raise TypeError(
             f"{name} is a sparse torch tensor ({value.layout}); lr_fit needs dense data: pass "
@@ -52,7 +53,8 @@ def _torch_values(value: Any, name: str) -> Any:
     if value.device.type == "meta":
         raise ValueError(f"{name} is a torch tensor on the 'meta' device: it holds no values")
     value = value.detach().cpu()
-    if value.dtype == torch.bfloat16:  # NumPy has no bfloat16; float32 holds it exactly
+    if value.dtype.is_floating_point and value.dtype not in numpy_floats:
+        # bfloat16 and the float8 types: NumPy has none of them; float32 holds them exactly
         value = value.to(torch.float32)
     try:
         return value.numpy()

@@ -231,9 +231,9 @@ def test_every_input_type_gets_a_message_in_lrtiers_words(crop, make, error, mes
         fit.predict(make(x))
 
 
-@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.float8_e4m3fn])
 def test_half_precision_tensors_are_read_exactly(crop, dtype):
-    """NumPy has no bfloat16: float32 holds every bfloat16 (and float16) value exactly."""
+    """NumPy has no bfloat16 or float8: float32 holds every value of them exactly."""
     x, y = crop
     half = torch.tensor(x).to(dtype)
     exact = half.to(torch.float64).numpy()

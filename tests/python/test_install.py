@@ -35,6 +35,16 @@ def test_the_extras_are_declared_and_in_the_test_environment():
     assert not any(line.startswith("pyarrow") for line in core), "pyarrow is the parquet extra"
 
 
+def test_the_readme_says_how_to_pip_install():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Install", 1)[1].split("\n## ", 1)[0]
+    assert "pip install ." in section
+    assert re.search(r'pip install "lrtiers\[sklearn\] @ git\+https://\S+/lrtiers"', section)
+    for extra in PYPROJECT["project"]["optional-dependencies"]:
+        assert f"`{extra}`" in section
+    assert "make setup" in section
+
+
 def test_the_licence_is_the_mit_text_and_r_keeps_its_stub():
     full = (ROOT / "LICENSE.md").read_text()
     assert "Permission is hereby granted, free of charge" in full
