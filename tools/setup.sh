@@ -2,7 +2,7 @@
 # Installs everything lrtiers needs on a fresh Debian 12 machine, idempotently:
 # Debian packages (R 4.2 and friends), reticulate 1.41 built from Debian's source
 # archive (bookworm's 1.28 crashes under rpy2 and refuses NumPy 2), the Python venv
-# in .venv/ with the pinned core, and the R package itself.
+# in .venv/ with the core's requirements at the pins of constraints.txt, and the R package.
 # See ../shared/ENVIRONMENT.md for why each pin is what it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,18 +71,19 @@ if [ ! -x "$VENV/bin/python" ]; then
   /usr/bin/python3.11 -m venv "$VENV"
 fi
 PIP=("$VENV/bin/python" -m pip install -q)
-CORE_REQUIREMENTS=python/lrtiers/requirements.txt  # the one place the pins live
+CORE_REQUIREMENTS=python/lrtiers/requirements.txt  # the one place the requirements live
+CONSTRAINTS=constraints.txt  # the test environment's exact versions (torch's pin)
 req_stamp=$STAMP_DIR/python-requirements
-if [ ! -f "$req_stamp" ] || ! cat $CORE_REQUIREMENTS requirements-dev.txt | cmp -s - "$req_stamp"; then
+if [ ! -f "$req_stamp" ] || ! cat $CORE_REQUIREMENTS requirements-dev.txt $CONSTRAINTS | cmp -s - "$req_stamp"; then
   log "installing Python packages into $VENV"
-  # torch first and pinned exactly: any other spec downloads GBs of CUDA packages.
-  "${PIP[@]}" "$(grep -E '^torch==' $CORE_REQUIREMENTS)"
+  # torch first, at the pin: any other spec downloads GBs of CUDA packages.
+  "${PIP[@]}" -c $CONSTRAINTS torch
   # rpy2 3.6 needs symbols R 4.2 lacks; remove any 3.6 before installing 3.5.x.
   if "$VENV/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(not m.version("rpy2").startswith("3.6"))' 2>/dev/null; then
     "$VENV/bin/python" -m pip uninstall -y -q rpy2 rpy2-rinterface rpy2-robjects
   fi
-  "${PIP[@]}" -r $CORE_REQUIREMENTS -r requirements-dev.txt
-  cat $CORE_REQUIREMENTS requirements-dev.txt > "$req_stamp"
+  "${PIP[@]}" -c $CONSTRAINTS -r $CORE_REQUIREMENTS -r requirements-dev.txt
+  cat $CORE_REQUIREMENTS requirements-dev.txt $CONSTRAINTS > "$req_stamp"
 fi
 # The core, editable, unless this checkout's python/ is already what the venv imports.
 if ! "$VENV/bin/python" -c 'import lrtiers, os, sys; sys.exit(os.path.dirname(lrtiers.__file__) != sys.argv[1])' \

@@ -39,8 +39,8 @@ def __getattr__(name: str) -> type:
             from .estimator import LRRegressor
         except ImportError as exc:
             raise ImportError(
-                f"lrtiers.LRRegressor needs scikit-learn ({exc}); install it with "
-                "pip install scikit-learn"
+                f"lrtiers.LRRegressor needs scikit-learn ({exc}), lrtiers' 'sklearn' extra: "
+                'pip install "lrtiers[sklearn]" (or pip install scikit-learn)'
             ) from exc
         return LRRegressor
     raise AttributeError(f"module 'lrtiers' has no attribute {name!r}")

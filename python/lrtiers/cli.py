@@ -260,8 +260,9 @@ def write_predictions(fit: Any, source: Any, out: str, kind: str) -> None:
             table.flush()
             del table
         else:
-            import pyarrow as pa
+            from .sources import _pyarrow
 
+            pa = _pyarrow()  # missing: the error names the extra
             schema = pa.schema([(name, pa.float64()) for name in names])
             writer: Any
             if kind == "parquet":

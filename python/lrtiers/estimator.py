@@ -1,11 +1,14 @@
 """LRRegressor: lr_fit() as a scikit-learn estimator.
 
-Its constructor parameters are lr_fit()'s settings, taken from their one declaration
-(settings.py): adding a setting there adds it here. This module needs scikit-learn;
-``import lrtiers`` does not (``lrtiers.LRRegressor`` imports this module on first use).
+Its constructor parameters are lr_fit()'s settings, written out as scikit-learn asks (an
+explicit ``__init__`` with every parameter and its default); the tests check them against
+their one declaration (settings.SETTING_FIELDS), which also writes the parameter list of the
+docstring. This module needs scikit-learn; ``import lrtiers`` does not
+(``lrtiers.LRRegressor`` imports this module on first use).
 
 >>> from lrtiers import LRRegressor
 >>> model = LRRegressor(tier="dataloader", batch_size=32, seed=0).fit(X, y)
+>>> LRRegressor(seed=0).fit(X, y, sample_weight=w)   # weighted least squares
 >>> model.coef_, model.intercept_, model.converged_, model.n_iter_
 >>> model.fit_                      # the full fit record (an LRFit: verdict, history, ...)
 
@@ -19,18 +22,22 @@ the schedule then starts over, as the call says.
 
 from __future__ import annotations
 
-import inspect
+import warnings
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .errors import RankDeficiencyWarning
 from .fit import lr_fit
 from .result import LRFit
 from .settings import SETTING_FIELDS
 
 _SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in SETTING_FIELDS)
+#: X as LinearRegression takes it: booleans, integers and float64 as float64, float32 kept
+#: (lr_fit converts it to the fit's dtype)
+_X_DTYPES = [np.float64, np.float32]
 
 
 def _target_names(y: Any) -> list[str] | None:
@@ -50,7 +57,12 @@ class LRRegressor(RegressorMixin, BaseEstimator):
     defaults the coefficients are lm()'s / LinearRegression's to 7 significant digits, or
     the fit says it has not converged (``converged_`` False and an
     ``lrtiers.ConvergenceWarning``). Aliased columns (lm()'s NA) get NaN in ``coef_`` and
-    contribute nothing to predictions.
+    contribute nothing to predictions: fit warns (``lrtiers.RankDeficiencyWarning``), once,
+    and ``fit_.aliased`` records which.
+
+    ``fit(X, y, sample_weight=None)``: weighted least squares (lr_fit's ``weights``); as
+    in scikit-learn, a weight of 0 leaves its row out, and a Pipeline passes weights on as
+    ``pipe.fit(X, y, lrregressor__sample_weight=w)``. X may hold booleans (as 0/1).
 
     Attributes after fit: ``coef_`` ((p,) for a 1-D y, else (q, p)), ``intercept_`` (a
     float for a 1-D y, else (q,); 0.0 without an intercept), ``n_features_in_``,
@@ -60,15 +72,55 @@ class LRRegressor(RegressorMixin, BaseEstimator):
     Parameters (defaults in brackets):
     """
 
-    def __init__(self, **settings: Any) -> None:
-        unknown = [name for name in settings if name not in _SETTING_NAMES]
-        if unknown:
-            raise TypeError(
-                f"LRRegressor() got an unknown parameter {unknown[0]!r}; parameters are: "
-                f"{', '.join(_SETTING_NAMES)}"
-            )
-        for f in SETTING_FIELDS:  # stored as given: checked at fit, as scikit-learn asks
-            setattr(self, f.name, settings.get(f.name, f.default))
+    def __init__(
+        self,
+        *,
+        tier: str = "module",
+        optimizer: str = "sgd",
+        epochs: int = 1000,
+        lr: float | str = "auto",
+        momentum: float | str = "auto",
+        schedule: str = "auto",
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        precondition: str = "orthogonal",
+        stop_when_converged: bool = True,
+        tol: float | None = None,
+        seed: int | None = None,
+        intercept: bool = True,
+        alias_tol: float = 1e-07,
+        init: str | dict = "default",
+        dtype: Any = "float64",
+        device: Any = "cpu",
+        standardize: bool | None = None,
+        validation: float | tuple | None = None,
+        threads: int | None = None,
+        block_rows: int = 65536,
+        world_size: int = 1,
+    ) -> None:
+        # stored as given: checked at fit (settings.check_settings), as scikit-learn asks
+        self.tier = tier
+        self.optimizer = optimizer
+        self.epochs = epochs
+        self.lr = lr
+        self.momentum = momentum
+        self.schedule = schedule
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.precondition = precondition
+        self.stop_when_converged = stop_when_converged
+        self.tol = tol
+        self.seed = seed
+        self.intercept = intercept
+        self.alias_tol = alias_tol
+        self.init = init
+        self.dtype = dtype
+        self.device = device
+        self.standardize = standardize
+        self.validation = validation
+        self.threads = threads
+        self.block_rows = block_rows
+        self.world_size = world_size
 
     def _settings(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _SETTING_NAMES}
@@ -79,18 +131,42 @@ class LRRegressor(RegressorMixin, BaseEstimator):
         tags.target_tags.single_output = True
         return tags
 
-    def fit(self, X: Any, y: Any) -> LRRegressor:
-        """Fit by gradient descent; returns self."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LRRegressor:
+        """Fit by gradient descent (weighted least squares with ``sample_weight``: rows of
+        weight 0 are left out); returns self."""
         target_names = _target_names(y)
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype="numeric")
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=_X_DTYPES)
+        weights = None
+        if sample_weight is not None:
+            weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            negative = np.flatnonzero(weights < 0)
+            if negative.size:
+                shown = ", ".join(map(str, negative[:5])) + (" ..." if negative.size > 5 else "")
+                raise ValueError(
+                    f"sample_weight must be >= 0 (0 leaves the row out); {negative.size} "
+                    f"are negative (0-based rows: {shown})"
+                )
+            kept = weights > 0
+            if not kept.any():
+                raise ValueError("sample_weight is 0 for every row: there is nothing to fit")
+            if not kept.all():  # scikit-learn's meaning of a zero weight: the row is absent
+                X, y, weights = X[kept], y[kept], weights[kept]
         feature_names = getattr(self, "feature_names_in_", None)
         fit = lr_fit(
             X,
             y,
+            weights=weights,
             feature_names=None if feature_names is None else list(feature_names),
             target_names=target_names,
             **self._settings(),
         )
+        if any(fit.aliased):  # once, here: predict() then leaves the columns out quietly
+            warnings.warn(
+                f"rank-deficient fit: aliased column(s) {', '.join(fit.aliased_names)} "
+                "have no coefficient (NaN in coef_) and contribute nothing to predictions",
+                RankDeficiencyWarning,
+                stacklevel=2,
+            )
         self.fit_: LRFit = fit
         self.coef_ = fit.coef
         self.intercept_ = fit.bias[0] if fit.y_ndim == 1 else fit.bias.copy()
@@ -103,19 +179,13 @@ class LRRegressor(RegressorMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Predictions: (n,) when y was 1-D, else (n, q)."""
         check_is_fitted(self, "fit_")
-        X = validate_data(self, X, reset=False, dtype="numeric")
-        pred = self.fit_.predict(np.asarray(X, dtype=np.float64))
-        assert isinstance(pred, np.ndarray)  # no interval asked: the plain predictions
-        return pred
+        X = validate_data(self, X, reset=False, dtype=_X_DTYPES)
+        # aliased columns were reported by fit, once; so was a fit that has not converged
+        return self.fit_._predict_quietly(np.asarray(X, dtype=np.float64))
 
 
 def _document() -> None:
-    """The constructor's signature and the parameter list, from the settings declaration."""
-    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)] + [
-        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default)
-        for f in SETTING_FIELDS
-    ]
-    LRRegressor.__init__.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    """The parameter list of the docstring, from the settings declaration."""
     lines = [f"    - ``{f.name}`` [{f.default!r}]: {f.metadata['doc']}." for f in SETTING_FIELDS]
     LRRegressor.__doc__ = (LRRegressor.__doc__ or "") + "\n" + "\n".join(lines) + "\n"
 

@@ -13,7 +13,12 @@ Adding a field is adding one line to :data:`SCHEMA`.
 Writing goes through the same checks (a fit that would write a non-finite number where the
 format has none raises instead), then to a temporary file in the target's directory,
 flushed and fsynced, which replaces the target in one step (``os.replace``): a write that
-fails half way leaves the previous file as it was.
+fails half way leaves the previous file as it was. The file gets the mode ``open()`` would
+give it (the umask's, or an existing file's own).
+
+Besides each field's form, reading checks that the document agrees with itself: ``converged``
+with the verdict's, the settings with their one declaration (settings.check_settings), and
+whole numbers (format_version, epochs_run, counts) written as JSON integers.
 """
 
 from __future__ import annotations
@@ -21,12 +26,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import re
+import secrets
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .settings import PRECONDITIONERS, TIERS
+from .settings import PRECONDITIONERS, TIERS, check_settings
+from .settings import whole as whole_setting
 
 FORMAT = "lrtiers-fit"
 FORMAT_VERSION = 2
@@ -50,6 +58,7 @@ class Context:
     intercept: bool = True
     epochs: int = 0
     aliased: tuple[bool, ...] = ()
+    converged: bool = False
 
 
 Check = Callable[[Any, Context], None]
@@ -77,7 +86,8 @@ def _is_number(value: Any) -> bool:
 
 
 def _is_whole(value: Any) -> bool:
-    return _is_number(value) and float(value).is_integer()
+    """A JSON integer (1, not 1.0: a count is written as one by Python and R alike)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def number(minimum: float | None = None, nullable: bool = False, above: bool = False) -> Check:
@@ -97,7 +107,7 @@ def number(minimum: float | None = None, nullable: bool = False, above: bool = F
 def whole(minimum: int = 0, maximum: Callable[[Context], int] | None = None) -> Check:
     def check(value: Any, ctx: Context) -> None:
         if not _is_whole(value):
-            raise FieldError(f"must be a whole number; got {_kind(value)} {value!r}")
+            raise FieldError(f"must be a whole number (an integer); got {_kind(value)} {value!r}")
         if value < minimum:
             raise FieldError(f"must be >= {minimum}; got {value!r}")
         if maximum is not None and value > maximum(ctx):
@@ -118,7 +128,8 @@ def text(value: Any, ctx: Context) -> None:
 
 def one_of(*options: Any) -> Check:
     def check(value: Any, ctx: Context) -> None:
-        if isinstance(value, bool) or value not in options:
+        # of the option's type too: 2.0 is not the integer 2, nor true the number 1
+        if not any(type(value) is type(o) and value == o for o in options):
             shown = ", ".join(map(repr, options))
             raise FieldError(f"must be one of {shown}; got {value!r}")
 
@@ -143,8 +154,10 @@ def _length(value: Any, n: int, what: str) -> None:
         raise FieldError(f"must be a list of {n} {what}; got {_kind(value)}")
 
 
-def vector(size: Callable[[Context], int], what: str, nullable: bool = False) -> Check:
-    item = number(nullable=nullable)
+def vector(
+    size: Callable[[Context], int], what: str, nullable: bool = False, item: Check | None = None
+) -> Check:
+    item = item or number(nullable=nullable)
 
     def check(value: Any, ctx: Context) -> None:
         _length(value, size(ctx), what)
@@ -218,16 +231,38 @@ def obj(fields: Mapping[str, tuple[Check, bool]] | None = None, free: bool = Tru
     return check
 
 
+def _stored_device(value: Any, name: str) -> str:
+    """The device a fit ran on, by its form only: a fit made on a GPU loads without one."""
+    if not (isinstance(value, str) and re.fullmatch(r"cpu|cuda(:\d+)?", value)):
+        raise ValueError(f"{name} must be 'cpu', 'cuda' or 'cuda:N'; got {value!r}")
+    return value
+
+
 def settings(value: Any, ctx: Context) -> None:
+    """The settings, checked by their one declaration (settings.check_settings: unknown
+    names and invalid values refused), except what depends on the machine that reads the
+    file: its GPU (device) and its CPUs (threads), checked by their form only."""
     obj({"intercept": (flag, True)})(value, ctx)
+    stored = dict(value)
+    try:
+        if "device" in stored:
+            _stored_device(stored["device"], "device")
+            stored["device"] = "cpu"
+        if stored.get("threads") is not None:
+            whole_setting(stored["threads"], "threads", 1)
+            stored["threads"] = None
+        check_settings(stored)
+    except (TypeError, ValueError) as e:
+        raise FieldError(f"is not valid: {e}") from None
     ctx.intercept = value["intercept"]
 
 
 def history(value: Any, ctx: Context) -> None:
     per_epoch = vector(lambda c: c.epochs, "numbers (one per epoch run)")
+    epochs = vector(lambda c: c.epochs, "whole numbers (one per epoch run)", item=whole(1))
     obj(
         {
-            "epoch": (per_epoch, True),
+            "epoch": (epochs, True),
             "loss": (per_epoch, True),
             "grad_norm": (per_epoch, True),
             "val_loss": (per_epoch, False),
@@ -236,6 +271,15 @@ def history(value: Any, ctx: Context) -> None:
     )(value, ctx)
     if value["epoch"] != list(range(1, ctx.epochs + 1)):
         raise FieldError(f"key 'epoch' must be 1, 2, ..., {ctx.epochs}")
+
+
+def verdict_agrees(value: Any, ctx: Context) -> None:
+    """The verdict and the fit's converged field say the same (every view shows both)."""
+    if value["converged"] != ctx.converged:
+        raise FieldError(
+            f"key 'converged' is {str(value['converged']).lower()}, but field 'converged' is "
+            f"{str(ctx.converged).lower()}: the file contradicts itself"
+        )
 
 
 def epochs_run(value: Any, ctx: Context) -> None:
@@ -279,7 +323,7 @@ SCHEMA: dict[str, tuple[Check, bool]] = {
     "loss": (number(0), True),
     "epochs_run": (epochs_run, True),
     "history": (history, True),
-    "converged": (flag, True),
+    "converged": (_all(flag, _set("converged", bool)), True),
     "stop_reason": (one_of(*STOP_REASONS), True),
     "lr": (number(0, above=True), True),
     "lr_max": (number(0, nullable=True), True),
@@ -301,7 +345,13 @@ SCHEMA: dict[str, tuple[Check, bool]] = {
     "n_train": (whole(1), True),
     "n_val": (whole(), True),
     "rank": (rank, True),
-    "verdict": (obj({"converged": (flag, True), "digits": (number(nullable=True), False)}), True),
+    "verdict": (
+        _all(
+            obj({"converged": (flag, True), "digits": (number(nullable=True), False)}),
+            verdict_agrees,
+        ),
+        True,
+    ),
     "optimizer": (obj({"name": (text, True), "lr": (number(0, above=True), False)}), True),
     "preconditioner": (obj({"kind": (one_of(*PRECONDITIONERS), True)}), True),
     "versions": (obj(), True),
@@ -416,8 +466,8 @@ def write(path: Any, doc: dict[str, Any]) -> None:
     except FieldError as e:
         raise ValueError(f"cannot save the fit to {os.fspath(path)}: {e}") from None
     text_ = json.dumps(doc, indent=1, allow_nan=False) + "\n"
-    directory = os.path.dirname(os.path.abspath(os.fspath(path)))
-    fd, tmp = tempfile.mkstemp(prefix=".lrtiers-", suffix=".tmp", dir=directory)
+    target = os.fspath(path)
+    fd, tmp = _create_beside(target)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text_)
@@ -430,3 +480,24 @@ def write(path: Any, doc: dict[str, Any]) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _create_beside(target: str) -> tuple[int, str]:
+    """A new temporary file in target's directory, with the mode open(target, "w") would
+    give it: an existing target's mode, else 0o666 less the umask (tempfile.mkstemp's 0o600
+    would make every saved fit private)."""
+    directory = os.path.dirname(os.path.abspath(target))
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
+    for _ in range(100):
+        tmp = os.path.join(directory, f".lrtiers-{secrets.token_hex(8)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+        except FileExistsError:
+            continue
+        if mode is not None:
+            os.fchmod(fd, mode)
+        return fd, tmp
+    raise FileExistsError(f"cannot create a temporary file in {directory!r}")

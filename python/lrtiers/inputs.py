@@ -8,11 +8,14 @@ R matrix arrives as a read-only Fortran-ordered view, a pandas frame in Fortran 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from .sources import Source
 
 # ---------------------------------------------------------------------------- arrays
 
@@ -21,11 +24,62 @@ def _kind_error(name: str, what: str) -> TypeError:
     return TypeError(f"{name} must be numeric (float or integer values); got {what}")
 
 
+#: What an array of each NumPy dtype kind holds, in words (kinds not read as numbers)
+_DTYPE_KINDS = {
+    "U": "text (strings): convert the numbers in it with float(), or encode categories "
+    "as 0/1 columns",
+    "S": "bytes (strings): decode them and convert the numbers in it first",
+    "M": "dates or times (datetime64): convert them to numbers first (e.g. days since a start)",
+    "m": "durations (timedelta64): convert them to numbers first (e.g. / np.timedelta64(1, 's'))",
+    "V": "records with named fields (a structured array): pass its numeric fields as "
+    "columns of a 2-D array",
+}
+
+
+def _torch_values(value: Any, name: str) -> Any:
+    """A torch tensor's values as a NumPy array, in lrtiers' words when it has none."""
+    import torch
+
+    numpy_floats = (torch.float16, torch.float32, torch.float64)
+    if value.layout != torch.strided:
+        raise TypeError(
+            f"{name} is a sparse torch tensor ({value.layout}); lr_fit needs dense data: pass "
+            f"{name}.to_dense()"
+        )
+    if value.is_quantized:
+        raise TypeError(
+            f"{name} is a quantized torch tensor ({value.dtype}); pass {name}.dequantize()"
+        )
+    if value.device.type == "meta":
+        raise ValueError(f"{name} is a torch tensor on the 'meta' device: it holds no values")
+    value = value.detach().cpu()
+    if value.dtype.is_floating_point and value.dtype not in numpy_floats:
+        # bfloat16 and the float8 types: NumPy has none of them; float32 holds them exactly
+        value = value.to(torch.float32)
+    try:
+        return value.numpy()
+    except (TypeError, RuntimeError) as exc:
+        raise _kind_error(name, f"a torch tensor of dtype {value.dtype} ({exc})") from None
+
+
 def _to_numeric_array(value: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
     """Any array-like (NumPy, pandas, torch, nested lists) to a NumPy array + column names.
     A pandas Series stays 1-D (its name, if any, is the column name)."""
     names = None
     module = type(value).__module__
+    if isinstance(value, Source):
+        raise TypeError(
+            f"{name} is a streamed source ({value.path!r}); give it as lr_fit's first argument "
+            "(lr_fit(lrtiers.scan(path, x=[...], y=[...]))) or to fit.predict(source)"
+        )
+    if value is None or isinstance(value, (str, bytes, Mapping, AbstractSet, Iterator)):
+        what = "None" if value is None else f"a {type(value).__name__}"
+        if isinstance(value, Mapping):
+            what += " (for named columns, pass pandas.DataFrame of it)"
+        raise TypeError(
+            f"{name} must be array-like (a NumPy array, a data frame, a torch tensor or a "
+            f"list of rows of numbers); got {what}"
+        )
     if module.startswith("scipy.sparse") or hasattr(value, "tocsr"):
         raise TypeError(
             f"{name} is a scipy.sparse {type(value).__name__}; lr_fit needs dense data: pass "
@@ -52,11 +106,18 @@ def _to_numeric_array(value: Any, name: str) -> tuple[np.ndarray, list[str] | No
             value = _frame_values(value, name)
             if series:
                 value = value[:, 0]
-    elif module.startswith("torch"):
-        value = value.detach().cpu().numpy()
+    elif module.startswith("torch") and hasattr(value, "layout"):
+        value = _torch_values(value, name)
     try:
         arr = np.asarray(value)
-    except (TypeError, ValueError, OverflowError) as exc:
+    except ValueError as exc:
+        if "inhomogeneous" in str(exc):
+            raise ValueError(
+                f"{name} has rows of different lengths (a ragged list): every row must have "
+                "the same number of values"
+            ) from None
+        raise _kind_error(name, f"an object NumPy cannot read as an array ({exc})") from None
+    except (TypeError, OverflowError) as exc:
         raise _kind_error(name, f"an object NumPy cannot read as an array ({exc})") from None
     if arr.dtype.kind == "O":
         arr = _object_values(arr, name)
@@ -64,6 +125,8 @@ def _to_numeric_array(value: Any, name: str) -> tuple[np.ndarray, list[str] | No
         raise _kind_error(name, "a boolean array (convert it to 0/1 explicitly)")
     if arr.dtype.kind == "c":
         raise _kind_error(name, "complex numbers (pass the real part, .real, if that is meant)")
+    if arr.dtype.kind in _DTYPE_KINDS:
+        raise _kind_error(name, _DTYPE_KINDS[arr.dtype.kind])
     if arr.dtype.kind not in "fiu":
         raise _kind_error(name, f"an array of dtype {arr.dtype}")
     return arr, names
@@ -116,7 +179,9 @@ def _object_values(arr: np.ndarray, name: str) -> np.ndarray:
         raise ValueError(f"{name} holds a number too large for float64") from None
 
 
-def _check_finite(arr: np.ndarray, name: str) -> None:
+def check_finite(arr: np.ndarray, name: str, first_row: int = 0) -> None:
+    """A ValueError naming the (0-based) rows of a 2-D array that hold NaN or Inf, counted
+    from first_row (a piece of a streamed source starts there)."""
     # row blocks: a full-size boolean mask would cost an eighth of a float64 X
     bad_rows = np.concatenate(
         [
@@ -126,7 +191,8 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
     )
     if bad_rows.size:
         count = int((~np.isfinite(arr[bad_rows])).sum())
-        shown = ", ".join(str(i) for i in bad_rows[:5]) + (" ..." if len(bad_rows) > 5 else "")
+        rows = first_row + bad_rows
+        shown = ", ".join(str(i) for i in rows[:5]) + (" ..." if len(rows) > 5 else "")
         raise ValueError(
             f"{name} contains {count} non-finite value(s) (NaN or Inf) in "
             f"{len(bad_rows)} row(s) (0-based: {shown}); remove or impute them first"
@@ -152,7 +218,7 @@ def as_matrix(
     out = (
         np.array(arr, dtype=dtype, order="C", copy=True) if copy else arr.astype(dtype, copy=False)
     )
-    _check_finite(out, name)
+    check_finite(out, name)
     return out, names, ndim
 
 
@@ -245,6 +311,22 @@ def prepare_new_x(x: Any, feature_names: list[str], dtype: str = "float64") -> n
     if arr.shape[1] != p:
         raise ValueError(f"x must have {p} column(s) like the training data; got {arr.shape[1]}")
     return arr
+
+
+def source_feature_columns(source: Source, feature_names: list[str]) -> list[int]:
+    """Where a fit's features are among a streamed source's x columns (by name; by position
+    when the fit has the default names x1.. and the source none of them, as for arrays)."""
+    have = list(source.feature_names)
+    missing = [n for n in feature_names if n not in have]
+    if not missing:
+        return [have.index(n) for n in feature_names]
+    p = len(feature_names)
+    if len(missing) == p and feature_names == default_names("x", p) and len(have) == p:
+        return list(range(p))
+    raise ValueError(
+        f"the source's x columns ({', '.join(have)}) lack column(s) used in the fit: "
+        f"{', '.join(missing)}; scan the file with x=[{', '.join(map(repr, feature_names))}]"
+    )
 
 
 def check_weights(weights: Any, n: int) -> np.ndarray:

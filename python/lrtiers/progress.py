@@ -49,7 +49,10 @@ class ProgressBar:
             raise TypeError(f"progress must be True, False or None; got {show!r}")
         self.tqdm: Any = _tqdm() if show is not False else None
         if show is True and self.tqdm is None:
-            raise ImportError("progress=True needs tqdm: pip install tqdm")
+            raise ImportError(
+                "progress=True needs tqdm, lrtiers' 'progress' extra: "
+                'pip install "lrtiers[progress]" (or pip install tqdm)'
+            )
         self.show = show
         self.epochs, self.label = epochs, label
         self.bar: Any = None

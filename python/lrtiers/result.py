@@ -28,8 +28,9 @@ from .inference import (
     prediction_intervals,
     warn_if_not_converged,
 )
-from .inputs import prepare_new_x
+from .inputs import check_finite, prepare_new_x, source_feature_columns
 from .reference import row_chunks
+from .sources import Source
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LRFit", "load_fit"]
 #: Keys written only when set (files without them read as False / None).
@@ -87,16 +88,24 @@ class LRFit(InferenceMethods):
     def predict(
         self, x: Any, interval: str | None = None, alpha: float = 0.05
     ) -> np.ndarray | Prediction:
-        """Predictions for new x: (n,) when y was a vector, else (n, q). Aliased columns
-        contribute nothing (as in lm()), with a RankDeficiencyWarning; a fit that has not
-        converged warns (ConvergenceWarning). interval "confidence" (for the mean) or
-        "prediction" (for a new observation) at level 1 - alpha: a Prediction (fit,
-        lower, upper, se_fit), as predict.lm(interval=) (lrtiers.inference)."""
+        """Predictions for new x: (n,) when y was a vector, else (n, q). x is array-like
+        (its columns by name for a data frame) or a streamed source (lrtiers.scan of any
+        format it reads: the fit's feature columns by name), whose rows are read and
+        predicted a chunk at a time. Aliased columns contribute nothing (as in lm()), with
+        a RankDeficiencyWarning; a fit that has not converged warns (ConvergenceWarning).
+        interval "confidence" (for the mean) or "prediction" (for a new observation) at
+        level 1 - alpha: a Prediction (fit, lower, upper, se_fit), as
+        predict.lm(interval=) (lrtiers.inference); x then must be in memory."""
         check_interval(interval)
         if interval is not None:
             check_alpha(alpha)
+            if isinstance(x, Source):
+                raise TypeError(
+                    "interval= needs the new rows in memory (their leverage): predict a "
+                    "source without interval, or read the rows first"
+                )
         warn_if_not_converged(self, "predict()")
-        new_x = prepare_new_x(x, self.feature_names)
+        new_x, pred = self._predictions(x)
         if any(self.aliased):
             warnings.warn(
                 f"prediction from a rank-deficient fit: aliased column(s) "
@@ -104,16 +113,37 @@ class LRFit(InferenceMethods):
                 RankDeficiencyWarning,
                 stacklevel=2,
             )
+        if interval is not None:
+            assert new_x is not None  # (a source was refused above)
+            return prediction_intervals(self, new_x, pred, interval, alpha)
+        return pred[:, 0] if self.y_ndim == 1 else pred
+
+    def _predict_quietly(self, x: Any) -> np.ndarray:
+        """predict() without its warnings (LRRegressor warns once, at fit)."""
+        pred = self._predictions(x)[1]
+        return pred[:, 0] if self.y_ndim == 1 else pred
+
+    def _predictions(self, x: Any) -> tuple[np.ndarray | None, np.ndarray]:
+        """(the new x as read (None for a source), predictions (n, q))."""
         weight = np.nan_to_num(np.asarray(self.weight, dtype=np.float64), nan=0.0)
         bias = np.asarray(self.bias, dtype=np.float64)
+        if isinstance(x, Source):
+            columns = source_feature_columns(x, self.feature_names)
+            pred = np.empty((x.n_rows, weight.shape[0]))
+            row = 0
+            for piece, _ in x.rows(0, x.n_rows):
+                new_x = np.ascontiguousarray(piece[:, columns])
+                check_finite(new_x, f"the rows of {x.path!r}", first_row=row)
+                pred[row : row + len(piece)] = new_x @ weight.T + bias
+                row += len(piece)
+            return None, pred
+        new_x = prepare_new_x(x, self.feature_names)
         pred = np.empty((new_x.shape[0], weight.shape[0]))
         # C-ordered row chunks: the same bits whatever the layout x arrives in (an R matrix
         # is column-major), without a full-size copy of x.
         for rows in row_chunks(new_x.shape[0]):
             pred[rows] = np.ascontiguousarray(new_x[rows]) @ weight.T + bias
-        if interval is not None:
-            return prediction_intervals(self, new_x, pred, interval, alpha)
-        return pred[:, 0] if self.y_ndim == 1 else pred
+        return new_x, pred
 
     @property
     def coef(self) -> np.ndarray:

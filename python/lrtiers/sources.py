@@ -55,8 +55,8 @@ def _pyarrow() -> Any:
         import pyarrow
     except ImportError as exc:
         raise ImportError(
-            f"reading Parquet and CSV files needs pyarrow ({exc}); install it with "
-            "pip install pyarrow"
+            f"reading and writing Parquet and CSV files needs pyarrow ({exc}), lrtiers' "
+            "'parquet' extra: pip install \"lrtiers[parquet]\" (or pip install pyarrow)"
         ) from None
     return pyarrow
 

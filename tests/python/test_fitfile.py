@@ -92,6 +92,36 @@ CORRUPTIONS = [
     ("unknown field", _set(("surprise",), 1), "surprise"),
     ("formula not an object", _set(("formula",), "y ~ x"), "formula"),
     ("extra missing", _delete("extra"), "extra"),
+    # the document agrees with itself
+    ("converged against the verdict", lambda d: d.update(converged=not d["converged"]), "verdict"),
+    (
+        "verdict against converged",
+        lambda d: d["verdict"].update(converged=not d["converged"]),
+        "verdict",
+    ),
+    # whole numbers are JSON integers
+    ("format_version 2.0", _set(("format_version",), 2.0), "format_version"),
+    ("epochs_run 3.0", _set(("epochs_run",), 3.0), "epochs_run"),
+    ("n_train float", _set(("n_train",), 12.0), "n_train"),
+    ("n_val float", _set(("n_val",), 3.0), "n_val"),
+    ("df_residual float", _set(("df_residual",), 8.0), "df_residual"),
+    ("rank float", _set(("rank",), 4.0), "rank"),
+    ("y_ndim float", _set(("y_ndim",), 2.0), "y_ndim"),
+    ("history epochs float", _set(("history", "epoch"), [1.0, 2.0, 3.0]), "history"),
+    # the settings, through their one declaration
+    ("settings unknown key", _set(("settings", "learning_rate"), 0.1), "settings"),
+    ("settings tier unknown", _set(("settings", "tier"), "keras"), "settings"),
+    ("settings epochs negative", _set(("settings", "epochs"), -1), "settings"),
+    ("settings lr text", _set(("settings", "lr"), "fast"), "settings"),
+    ("settings shuffle number", _set(("settings", "shuffle"), 1), "settings"),
+    ("settings alias_tol one", _set(("settings", "alias_tol"), 1.0), "settings"),
+    ("settings device tpu", _set(("settings", "device"), "tpu"), "settings"),
+    ("settings threads zero", _set(("settings", "threads"), 0), "settings"),
+    (
+        "settings lbfgs in the numpy tier",
+        lambda d: d["settings"].update(optimizer="lbfgs", tier="numpy"),
+        "settings",
+    ),
 ]
 
 
@@ -218,3 +248,82 @@ def test_loaded_fit_predicts_with_the_same_bits(good, tmp_path, crop):
     assert_same_fit(back, fit)
     with pytest.warns(lrtiers.RankDeficiencyWarning):
         assert_same_bits(back.predict(x), fit.predict(x))
+
+
+def test_the_refusals_say_what_is_wrong(good, tmp_path):
+    def refused(mutate):
+        doc = copy.deepcopy(good)
+        mutate(doc)
+        path = tmp_path / "corrupt.json"
+        path.write_text(json.dumps(doc))
+        with pytest.raises(ValueError) as caught:
+            lrtiers.load_fit(path)
+        return str(caught.value)
+
+    assert good["converged"] is True
+    assert "field 'verdict' key 'converged' is true, but field 'converged' is false" in refused(
+        lambda d: d.update(converged=False)
+    )
+    assert "field 'epochs_run' must be a whole number (an integer); got a number 3.0" in refused(
+        _set(("epochs_run",), 3.0)
+    )
+    assert "format_version' must be one of 1, 2; got 2.0" in refused(_set(("format_version",), 2.0))
+    assert "unknown setting 'learning_rate'" in refused(_set(("settings", "learning_rate"), 1))
+    assert "tier must be one of" in refused(_set(("settings", "tier"), "keras"))
+
+
+def test_a_fit_made_elsewhere_loads_here(good, tmp_path):
+    """What depends on the machine that made the fit (its GPU, its CPUs) is checked by its
+    form only: a fit made on a GPU with 64 threads loads on a CPU-only laptop."""
+    doc = copy.deepcopy(good)
+    doc["settings"].update(device="cuda:1", threads=10_000)
+    doc["device"] = "cuda:1"
+    path = tmp_path / "gpu.json"
+    path.write_text(json.dumps(doc))
+    fit = lrtiers.load_fit(path)
+    assert fit.settings["device"] == "cuda:1" and fit.settings["threads"] == 10_000
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_saved_files_get_the_mode_open_gives(good, tmp_path, umask, mode):
+    fit = lrtiers.LRFit.from_dict(good)
+    previous = os.umask(umask)
+    try:
+        fit.save(tmp_path / "fit.json")
+        with open(tmp_path / "plain.txt", "w") as fh:
+            fh.write("")
+    finally:
+        os.umask(previous)
+    assert oct(os.stat(tmp_path / "fit.json").st_mode & 0o777) == oct(mode)
+    assert os.stat(tmp_path / "plain.txt").st_mode & 0o777 == mode
+    # an existing file keeps its own mode, as open(path, "w") keeps it
+    os.chmod(tmp_path / "fit.json", 0o640)
+    fit.save(tmp_path / "fit.json")
+    assert oct(os.stat(tmp_path / "fit.json").st_mode & 0o777) == oct(0o640)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.json", "plain.txt"]
+
+
+def test_the_command_lines_fit_file_gets_the_umasks_mode(crop, tmp_path):
+    from lrtiers.cli import main
+
+    x, y = crop
+    np.save(tmp_path / "data.npy", np.column_stack([x, y[:, 0]]))
+    previous = os.umask(0o022)
+    try:
+        status = main(
+            [
+                "fit",
+                str(tmp_path / "data.npy"),
+                "--y",
+                "V4",
+                "--out",
+                str(tmp_path / "fit.json"),
+                "--seed",
+                "0",
+            ]
+        )
+    finally:
+        os.umask(previous)
+    assert status == 0
+    assert oct(os.stat(tmp_path / "fit.json").st_mode & 0o777) == oct(0o644)
+    assert lrtiers.load_fit(tmp_path / "fit.json").converged

@@ -184,3 +184,63 @@ def test_predict_checks_columns(crop):
     with pytest.raises(ValueError, match="x must have 3 column"):
         fit.predict(np.ones((2, 2)))
     assert fit.predict([75, 63, 44]).shape == (1, 2)
+
+
+def _meta():
+    return torch.ones(15, 3, device="meta")
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda x: torch.tensor(x).to(torch.complex64), TypeError, r"x must be numeric.*complex"),
+        (lambda x: torch.tensor(x).to_sparse(), TypeError, r"x is a sparse torch tensor.*to_dense"),
+        (
+            lambda x: torch.quantize_per_tensor(
+                torch.tensor(x, dtype=torch.float32), 0.1, 0, torch.quint8
+            ),
+            TypeError,
+            r"x is a quantized torch tensor.*dequantize",
+        ),
+        (lambda x: _meta(), ValueError, r"x is a torch tensor on the 'meta' device"),
+        (lambda x: np.ones(x.shape) + 1j, TypeError, r"x must be numeric.*complex numbers"),
+        (lambda x: x.astype(str), TypeError, r"x must be numeric.*text \(strings\)"),
+        (lambda x: [["a", "b", "c"]] * 15, TypeError, r"x must be numeric.*text \(strings\)"),
+        (lambda x: x.astype(bytes), TypeError, r"x must be numeric.*bytes"),
+        (
+            lambda x: np.full(x.shape, np.datetime64("2026-01-01")),
+            TypeError,
+            r"x must be numeric.*dates or times",
+        ),
+        (lambda x: np.zeros(15, dtype=[("a", "f8"), ("b", "f8")]), TypeError, r"named fields"),
+        (lambda x: [[1.0, 2.0, 3.0]] * 14 + [[1.0]], ValueError, r"x has rows of different"),
+        (lambda x: {"a": x[:, 0]}, TypeError, r"x must be array-like.*a dict.*DataFrame"),
+        (lambda x: None, TypeError, r"x must be array-like.*got None"),
+        (lambda x: "x.csv", TypeError, r"x must be array-like.*got a str"),
+        (lambda x: (row for row in x), TypeError, r"x must be array-like.*got a generator"),
+    ],
+)
+def test_every_input_type_gets_a_message_in_lrtiers_words(crop, make, error, message):
+    """Errors from NumPy or torch (e.g. torch's 'Got unsupported ScalarType') are not the
+    user's language: each input type gets one that names the argument and what to do."""
+    x, y = crop
+    fit = lrtiers.lr_fit(x, y, seed=0)
+    with pytest.raises(error, match=message):
+        lrtiers.lr_fit(make(x), y)
+    with pytest.raises(error, match=message):
+        fit.predict(make(x))
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.float8_e4m3fn])
+def test_half_precision_tensors_are_read_exactly(crop, dtype):
+    """NumPy has no bfloat16 or float8: float32 holds every value of them exactly."""
+    x, y = crop
+    half = torch.tensor(x).to(dtype)
+    exact = half.to(torch.float64).numpy()
+    assert_same_fit(
+        lrtiers.lr_fit(half, y, seed=0, epochs=3), lrtiers.lr_fit(exact, y, seed=0, epochs=3)
+    )
+    fit = lrtiers.lr_fit(x, y, seed=0)
+    np.testing.assert_array_equal(fit.predict(half), fit.predict(exact))
+    with pytest.raises(TypeError, match=r"y must be numeric.*boolean"):
+        lrtiers.lr_fit(x, torch.tensor(y) > 60)

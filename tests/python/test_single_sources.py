@@ -33,15 +33,19 @@ def test_the_r_package_version_is_the_cores():
     assert not re.search(r"^version = \"", pyproject, re.M)
 
 
-def test_the_torch_pin_lives_in_the_cores_requirements():
+def test_torch_is_required_at_the_tested_version_and_pinned_only_for_the_tests():
     requirements = (ROOT / "python" / "lrtiers" / "requirements.txt").read_text()
-    pins = re.findall(r"^torch==(\S+)$", requirements, re.M)
-    assert len(pins) == 1
-    pin = pins[0]
-    # every other place that names the pin names this one, or reads the file
+    assert not re.findall(r"^torch\s*==", requirements, re.M), "a library must not pin torch"
+    bounds = re.findall(r"^torch>=(\S+)$", requirements, re.M)
+    assert len(bounds) == 1
+    tested = bounds[0]
+    # the exact pin is the test environment's: constraints.txt, at the tested version
+    constraints = (ROOT / "constraints.txt").read_text()
+    assert re.findall(r"^torch==(\S+)$", constraints, re.M) == [tested]
     readme = (ROOT / "README.md").read_text()
-    assert set(re.findall(r"torch==(\d[\w.]*)", readme)) <= {pin}
+    assert set(re.findall(r"torch==(\d[\w.]*)", readme)) <= {tested}
     for path in ("tools/setup.sh", "tools/stage_core.sh", "R/startup.R", "pyproject.toml"):
         text = (ROOT / path).read_text()
         assert not re.findall(r"torch==\d", text), f"{path} pins torch itself"
+    assert "constraints.txt" in (ROOT / "tools" / "setup.sh").read_text()
     assert "requirements.txt" in (ROOT / "R" / "startup.R").read_text()
