@@ -57,5 +57,7 @@ class NonFiniteError(ValueError):
             "finite numbers"
         )
 
-    def __reduce__(self) -> tuple:  # pickles with its fields (worker processes send it to the parent)
+    def __reduce__(
+        self,
+    ) -> tuple:  # pickles with its fields (worker processes send it to the parent)
         return (type(self), (self.path, self.row, self.column, self.value))

@@ -35,7 +35,7 @@ from .settings import (
 from .sources import ArraySource, Source
 from .streaming import (
     BlockData,
-    StreamMonitor,
+    BlockMonitor,
     check_streamable,
     layout_for,
     placeholder_tensors,
@@ -170,14 +170,18 @@ def _run(
     p_kept = int(kept.sum())
     start = _initial_parameters(settings, p_kept, q, kept.size, kept, pre, generator)
     monitor_settings = _monitor_settings(settings, plan, ref, pre, callback)
-    if data.in_memory:
+    # rows in memory are trained on whole, as the tutorials do, but for full batches of
+    # several blocks, which sum over the blocks as a file's do (the same bits); L-BFGS's line
+    # search evaluates the whole loss, so it needs them whole
+    blockwise = layout.n_blocks > 1 and settings.full_batch and plan.spec.name != "lbfgs"
+    if data.in_memory and not blockwise:
         tensors = _resident(data, val)
         tensors.generator = generator
         monitor = Monitor(tensors, **monitor_settings)
     else:
         tensors = placeholder_tensors(p_kept, q, settings.dtype, settings.device, data.n_val > 0)
         tensors.generator = generator
-        monitor = tensors.loader = StreamMonitor(data, tensors, **monitor_settings)
+        monitor = tensors.loader = BlockMonitor(data, tensors, **monitor_settings)
     final, elapsed = _train(tensors, start, settings, plan.spec, monitor)
     return _result(
         plan,

@@ -1,31 +1,39 @@
-"""Fits on streamed sources (lrtiers.scan): data larger than memory, in one or many processes.
+"""The blocks of a fit's rows, for arrays in memory and streamed files alike (lr_fit's one
+pipeline, fit._run): which rank reads which, and passes over them in block order.
 
-The rows of the source fall into blocks: block b holds rows [b B, (b + 1) B), B =
-``settings.block_rows`` (a constant of the algorithm). Every pass over the data computes
-each block's contribution (its R factor, loss, gradient, column sums) from that block alone
-and adds the contributions in block order. How the rows are read (the source's
-``chunk_rows``) and how many processes share the blocks (``world_size``, distributed.py)
-change neither a contribution nor the order of the sum: the bits depend on B only.
+The rows of a source fall into blocks: block b holds rows [b B, (b + 1) B), B =
+``settings.block_rows`` (a constant of the algorithm). A pass reads this rank's blocks in
+one sequential read (Source.blocks: every byte decoded once) and computes each block's
+contribution (its R factor, loss, gradient) from that block alone; the contributions are
+added in block order. How the rows are read (the source's ``chunk_rows``) and how many
+processes share the blocks (``world_size``, distributed.py) change neither a contribution
+nor the order of the sum: the bits depend on B only.
 
-- The reference: each block's R factor of [D, y] (columns scaled by powers of two), the
-  factors stacked and reduced in block order (tall-skinny QR), then reference.solve_from_r;
-  its refinement passes add per-block extended-precision sums in block order.
-- Full batches: the tiers run as they are. The StreamMonitor hands them the blocks as their
-  batches, and the optimizer seam holds their per-block steps (HeldStep): after the last
-  block the blocks' losses and gradients, weighted by rows / n, are added in block order and
-  the step is taken once with the full gradient.
-- Mini-batches: an epoch visits the blocks in a seeded random order and each block's rows in
-  a seeded random order (both torch.randperm from the fit's generator); batches of
-  batch_size rows are cut from that stream, across block boundaries (only an epoch's last
-  batch may be shorter). shuffle=False visits the rows in file order: the batches of the fit
-  in memory. With several processes, the rank that holds a block reads it and broadcasts it:
-  every rank takes the same steps (SGD's steps are sequential; the reading is shared).
-- Validation: in each block, a seeded permutation of its rows (from the seed and the block
-  number) holds out floor(rows * validation) of them.
+- The reference: one pass, each block's R factor of [D, y] (reference.reference_over_blocks);
+  refinement passes only where they gain digits. Non-finite values are looked for in that
+  first pass, once.
+- Full batches: each tier runs its own loop over the blocks, computing each block's loss
+  and gradient alone; after the last block the monitor (BlockMonitor.step_due) puts the sum
+  of every block's gradient, weighted by rows / n and added in block order across the
+  ranks, into the tier's gradients, and the tier takes its own optimizer step: gradient
+  accumulation, as PyTorch does it, in a fixed order. A rank with no block runs its loop
+  once on a placeholder row and steps with the others' sum.
+- Evaluations (the history's loss and gradient norm, the final residual sum of squares)
+  need no pass: the loss is a quadratic whose terms the reference knows
+  (precondition.QuadraticLoss). At the defaults a fit reads the data twice: the reference,
+  and one epoch. Validation rows cost a pass per evaluation.
+- Mini-batches: the order batches.py defines (DataLoader's, over blocks): the blocks in a
+  seeded order and each block's rows in a seeded order as it is read, batches cut across
+  block boundaries. With several processes the rank that holds a block reads it and
+  broadcasts it: every rank takes the same steps (SGD's steps are sequential; the reading
+  is shared).
+- Validation (files): in each block, a seeded permutation of its rows (from the seed and the
+  block number) holds out floor(rows * validation) of them; arrays in memory come with
+  their validation rows apart (fit._split).
 
-Peak memory is a few blocks and chunks, whatever the number of rows. A streamed fit is not
-bitwise the fit of the same rows in memory (the sums are grouped by block), but its answer is
-the same to rounding, and it is judged against its own streamed reference.
+Arrays in memory are a source too (sources.ArraySource): their reference is the same
+blocked QR, and the tiers train on all their rows at once, as the tutorials do. Peak memory
+of a streamed fit is a few blocks and a reader's batch, whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -120,6 +128,7 @@ class BlockData:
         self.n_train = layout.part_rows("train")
         self.n_val = layout.part_rows("val") if val is None else val.n_rows
         self._checked = False  # every block looked at for non-finite values
+        self._training_copies: dict[tuple, list] = {}  # in memory: the blocks in training form
 
     @property
     def in_memory(self) -> bool:
@@ -187,8 +196,19 @@ class BlockData:
         return torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device)
 
     def training_blocks(self, part: str, as_numpy: bool) -> Iterator[tuple[int, Any, Any]]:
-        for block, x, y in self.raw_blocks(part):
-            yield (block, *self.training_form(x, y, as_numpy))
+        """This rank's blocks of a part in training form; rows in memory are put in it
+        once and kept (a copy of the rows, as a fit of them whole makes)."""
+        if not self.in_memory:
+            for block, x, y in self.raw_blocks(part):
+                yield (block, *self.training_form(x, y, as_numpy))
+            return
+        key = (part, as_numpy)
+        if key not in self._training_copies:
+            self._training_copies[key] = [
+                (block, *self.training_form(x, y, as_numpy))
+                for block, x, y in self.raw_blocks(part)
+            ]
+        yield from self._training_copies[key]
 
     def every_block(self, block: int, part: str = "train") -> tuple[np.ndarray, np.ndarray]:
         """Any block on every rank (mini-batches visit them all): the rank that holds it
@@ -247,9 +267,10 @@ def _put(total: np.ndarray, grad: Any) -> None:
         grad[...] = total
 
 
-class StreamMonitor(Monitor):
-    """The monitor of a streamed fit: its batches are blocks (full batch) or the streamed
-    shuffle (mini-batches), and its evaluations are passes over the blocks."""
+class BlockMonitor(Monitor):
+    """The monitor of a fit whose rows are read block by block: its full batches are the
+    blocks (gradients accumulated, step_due), its mini-batches are cut from blocks read in
+    batches.py's order."""
 
     def __init__(self, data: BlockData, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

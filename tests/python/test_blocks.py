@@ -439,7 +439,9 @@ def test_memory_of_a_pass_is_a_block_and_a_batch(tmp_path, kind, monkeypatch):
         peaks.append((numpy_peak, arrow_peak))
     (numpy_small, arrow_small), (numpy_large, arrow_large) = peaks
     assert numpy_large - numpy_small < block_bytes, peaks
-    # Arrow's pool: a row group, or the CSV reader's read-ahead and a batch
-    assert arrow_large - arrow_small < 1 << 20, peaks
+    # Arrow's pool: a row group, or the CSV reader's read-ahead (up to 32 blocks of 64 KiB,
+    # filled as far as the reader's threads got ahead: more or less, by the machine's load)
+    # and a batch
+    assert arrow_large - arrow_small < 2 << 20, peaks
     assert arrow_large < 4 << 20, peaks
     assert numpy_large < 4 * block_bytes + 2 * 5000 * 4 * 8, peaks
