@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .reference import Reference, column_norms, row_chunks, solve_upper
+from .reference import Reference, column_norms, right_solve_upper, row_chunks, solve_upper
 
 
 @dataclass(frozen=True)
@@ -30,22 +30,24 @@ class Preconditioner:
     def is_identity(self) -> bool:
         return self.kind == "none"
 
-    def apply(self, x: np.ndarray) -> None:
-        """Replace x (n, p), in place, by z = (x - center) @ inv(U): row chunks in float64,
-        one BLAS triangular solve each (backward stable, unlike multiplying by an
-        inverse)."""
+    def apply(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """z = (x - center) @ inv(U) for x (n, p), written into out (default: x itself, in
+        place; the identity leaves x as it is): row chunks in float64, one BLAS triangular
+        solve each (backward stable, unlike multiplying by an inverse)."""
+        out = x if out is None else out
         if self.is_identity:
-            return
+            if out is not x:
+                out[...] = x
+            return out
         if self.kind == "scale":  # a diagonal U: the standardisation of lrtiers 0.1
-            x -= self.center.astype(x.dtype)
-            x /= np.diag(self.factor).astype(x.dtype)
-            return
+            np.subtract(x, self.center.astype(x.dtype), out=out)
+            out /= np.diag(self.factor).astype(x.dtype)
+            return out
         u = torch.from_numpy(self.factor)
         center = torch.from_numpy(self.center)
         for rows in row_chunks(x.shape[0]):
-            shifted = torch.from_numpy(x[rows]).to(torch.float64) - center
-            # z U = x - center
-            x[rows] = torch.linalg.solve_triangular(u, shifted, upper=True, left=False).numpy()
+            out[rows] = right_solve_upper(u, torch.from_numpy(x[rows]).to(torch.float64) - center)
+        return out
 
     def to_original(self, weight: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Training-coordinate (theta, b) -> (W, bias) on the scale of x, in float64."""

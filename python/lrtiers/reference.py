@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from .settings import DEFAULTS
 
@@ -229,12 +230,18 @@ def least_squares(
     )
 
 
+#: CholeskyQR2 is backward stable where the block's condition number is below about 1e8
+#: (u^-1/2), but its R is not Householder's to the last digits: it is used only where the
+#: answer needs no refinement (NIST's Wampler5, condition ~1e5 scaled, lost a digit with
+#: it); above, or when the Gram matrix is not positive definite (aliased columns), the
+#: block takes Householder's QR.
+CHOLESKY_QR_CONDITION = REFINE_ABOVE_CONDITION
+
+
 def block_factor(x: np.ndarray, y: np.ndarray, intercept: bool) -> tuple[np.ndarray, np.ndarray]:
     """One block's part of the tall-skinny QR: the R factor of its [D, y] with every column
     divided by a power of two at least its largest value (exact: no column of 1e+300
-    overflows when squared, none of 1e-300 underflows), and those powers. One LAPACK QR of
-    the block (NumPy's: torch's is faster here, but loses up to a digit on NIST's hardest
-    problems)."""
+    overflows when squared, none of 1e-300 underflows), and those powers."""
     n, p = x.shape
     d = np.empty((n, p + int(intercept) + y.shape[1]))
     if intercept:
@@ -243,7 +250,33 @@ def block_factor(x: np.ndarray, y: np.ndarray, intercept: bool) -> tuple[np.ndar
     d[:, int(intercept) + p :] = y
     largest = _power_of_two_at_least(np.maximum(d.max(axis=0), -d.min(axis=0)))
     d /= np.where(largest > 0, largest, 1.0)
-    return np.linalg.qr(d, mode="r"), largest
+    r = _cholesky_qr2(d)
+    return (np.linalg.qr(d, mode="r") if r is None else r), largest
+
+
+def right_solve_upper(u: torch.Tensor, b: torch.Tensor) -> np.ndarray:
+    """z with z u = b, u upper triangular: one BLAS triangular solve, asked as u' z' = b' (on
+    the transposed views: torch's right-hand solve copies its operands, three times the
+    time). The result is column-major."""
+    return torch.linalg.solve_triangular(u.T, b.T, upper=False, left=True).T.numpy()
+
+
+def _cholesky_qr2(d: np.ndarray) -> np.ndarray | None:
+    """The R factor of d by CholeskyQR2 (Yamamoto, Nakatsukasa, Yanagisawa and Fukaya,
+    2015): R1 from the Cholesky factor of d'd, then R2 from that of Q1'Q1 with Q1 = d R1^-1,
+    R = R2 R1. Three passes over the block with level-3 BLAS, where Householder's QR of a
+    tall, narrow block makes one per column; None where d is too ill-conditioned for it."""
+    if d.shape[0] < d.shape[1]:
+        return None
+    try:
+        r1 = np.linalg.cholesky(d.T @ d).T
+        if not np.linalg.cond(r1) < CHOLESKY_QR_CONDITION:
+            return None
+        q1 = right_solve_upper(torch.from_numpy(r1), torch.from_numpy(d))
+        r2 = np.linalg.cholesky(q1.T @ q1).T
+    except np.linalg.LinAlgError:  # not positive definite: rank-deficient or nearly
+        return None
+    return r2 @ r1
 
 
 def reference_over_blocks(

@@ -179,9 +179,9 @@ class BlockData:
         assert self.kept is not None and self.pre is not None
         if not self.kept.all():
             x = np.ascontiguousarray(x[:, self.kept])
-        elif not self.pre.is_identity and not x.flags.owndata:
-            x = x.copy()
-        self.pre.apply(x)
+        if not self.pre.is_identity:
+            # in place on the block as read; a view of the caller's arrays into a new one
+            x = self.pre.apply(x, out=None if x.flags.owndata else np.empty_like(x))
         if as_numpy:
             return x, y
         return torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device)
