@@ -259,32 +259,64 @@ resignal_python_warnings <- function(records, call, muffle = character()) {
   }
 }
 
+#' R classes of the core's typed errors, by their `kind` attribute (python/lrtiers/errors.py)
+#' @noRd
+CORE_ERROR_KINDS <- c(
+  setting = "lrtiers_value_error",
+  argument = "lrtiers_argument_error",
+  data = "lrtiers_data_error",
+  type = "lrtiers_type_error",
+  missing = "lrtiers_na_error"
+)
+
+#' A Python exception from the core as an R condition
+#'
+#' Classified by what the exception carries, never by its message: the core's typed errors
+#' (lrtiers.errors.LrtiersError) by `kind`, with `setting`, `rows` (made 1-based) and
+#' `column` kept on the condition and the message rendered with R's 1-based rows;
+#' DivergenceError by its class, with its fields; other ValueError and TypeError as data
+#' errors; anything else as lrtiers_python_error.
+#' @noRd
 python_condition <- function(e, call) {
   py_class <- class(e)[[1]]
   short <- sub("^.*\\.", "", py_class)
-  message <- tryCatch(
-    paste(vapply(reticulate::py_to_r(e$args), function(a) paste(format(a), collapse = " "), ""),
-      collapse = " "
-    ),
-    error = function(err) conditionMessage(e)
-  )
-  if (!nzchar(message)) message <- conditionMessage(e)
-  message <- core_message_in_r(message)
-  about_argument <- grepl(sprintf("^`?(%s)\\b", paste(c(SETTING_NAMES, "init", "callback",
-    "weights", "feature_names", "target_names"), collapse = "|")), message)
-  class <- switch(short,
-    DivergenceError = "lrtiers_divergence_error",
-    ValueError = ,
-    TypeError = if (about_argument) "lrtiers_value_error" else "lrtiers_data_error",
-    "lrtiers_python_error"
-  )
-  extra <- list()
-  if (short == "DivergenceError") {
-    for (field in c("epoch", "loss", "lr", "lr_max", "tier")) {
-      extra[[field]] <- tryCatch(reticulate::py_to_r(e[[field]]), error = function(err) NULL)
-    }
+  field <- function(name) {
+    if (!reticulate::py_has_attr(e, name)) return(NULL)
+    reticulate::py_to_r(reticulate::py_get_attr(e, name))
   }
-  condition <- lrtiers_condition(message,
+  kind <- field("kind")
+  typed <- is.character(kind) && length(kind) == 1L && kind %in% names(CORE_ERROR_KINDS)
+  message <- if (typed) {
+    reticulate::py_to_r(reticulate::py_get_attr(e, "render")(base = 1L))
+  } else {
+    tryCatch(
+      paste(vapply(reticulate::py_to_r(e$args), function(a) paste(format(a), collapse = " "), ""),
+        collapse = " "
+      ),
+      error = function(err) conditionMessage(e)
+    )
+  }
+  if (!nzchar(message)) message <- conditionMessage(e)
+  setting <- if (typed) field("setting")
+  class <- if (typed) {
+    CORE_ERROR_KINDS[[kind]]
+  } else {
+    switch(short,
+      DivergenceError = "lrtiers_divergence_error",
+      ValueError = ,
+      TypeError = "lrtiers_data_error",
+      "lrtiers_python_error"
+    )
+  }
+  extra <- list()
+  if (typed) {
+    rows <- field("rows")
+    extra <- list(setting = setting, column = field("column"),
+      rows = if (!is.null(rows)) as.integer(unlist(rows)) + 1L)
+  } else if (short == "DivergenceError") {
+    for (name in c("epoch", "loss", "lr", "lr_max", "tier")) extra[[name]] <- field(name)
+  }
+  condition <- lrtiers_condition(core_message_in_r(message, setting),
     class = c(class, "lrtiers_core_error"), call = call,
     python_class = py_class
   )
@@ -292,14 +324,16 @@ python_condition <- function(e, call) {
   condition
 }
 
-#' A core message in R's conventions: the setting named first in backticks, `lr = "auto"`,
-#' TRUE/FALSE/NULL, 2^32, init$weight as a matrix, 1-based rows
+#' A core message in R's conventions: the setting at fault (when it leads the message) in
+#' backticks, `lr = "auto"`, TRUE/FALSE/NULL, 2^32, init$weight as a matrix. Rows are
+#' already R's (the core renders them 1-based for R).
 #' @noRd
-core_message_in_r <- function(message) {
+core_message_in_r <- function(message, setting = NULL) {
   message <- as_r_conventions(message)
-  names <- c(SETTING_NAMES, "callback", "weights", "feature_names", "target_names")
-  message <- sub(sprintf("^(%s) must", paste(names, collapse = "|")), "`\\1` must", message)
-  message <- gsub("2\\*\\*32", "2^32", message)
+  if (!is.null(setting) && startsWith(message, paste0(setting, " must"))) {
+    message <- paste0("`", setting, "`", substring(message, nchar(setting) + 1L))
+  }
+  message <- gsub("2**32", "2^32", message, fixed = TRUE)
   message <- sub(
     "^init\\[\"(weight|bias)\"\\] must have shape \\(([0-9]+), ([0-9]+)\\); got \\(([0-9]+), ([0-9]+)\\)",
     "`init$\\1` must be a \\2 x \\3 matrix (one row per output, one column per feature); got \\4 x \\5",
@@ -307,18 +341,13 @@ core_message_in_r <- function(message) {
   )
   message <- sub("^init\\[\"(weight|bias)\"\\]", "`init$\\1`", message)
   message <- sub("^init ", "`init` ", message)
-  # 0-based row numbers (Python's) as R's 1-based ones
-  zero_based <- regmatches(message, regexec("\\(0-based(?: rows)?: ([0-9, ]+)( \\.\\.\\.)?\\)", message,
-    perl = TRUE))[[1]]
-  if (length(zero_based)) {
-    rows <- as.integer(strsplit(zero_based[[2]], ", *")[[1]]) + 1L
-    message <- sub(zero_based[[1]], sprintf("(row%s %s%s)", if (length(rows) == 1L) "" else "s",
-      paste(rows, collapse = ", "), if (nzchar(zero_based[[3]])) ", ..." else ""), message,
-    fixed = TRUE)
+  for (from in c("x contains", "y contains")) {
+    if (startsWith(message, from)) {
+      message <- paste0(if (from == "x contains") "the features contain" else "the response contains",
+        substring(message, nchar(from) + 1L))
+    }
   }
-  message <- sub("^x contains", "the features contain", message)
-  message <- sub("^y contains", "the response contains", message)
-  message <- sub("([^.])$", "\\1.", message)
+  if (!endsWith(message, ".")) message <- paste0(message, ".")
   message
 }
 
