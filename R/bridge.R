@@ -48,7 +48,11 @@ scan_bridge <- function(path, x, y, chunk_rows, call) {
       what = function() sprintf("reading %s", path)),
     lrtiers_core_error = function(e) {
       # "x: '<path>' has no column 'z'": x and y are the core's names for the columns
-      e$message <- sub("^(x|y): \"", "the file \"", conditionMessage(e))
+      message <- conditionMessage(e)
+      for (role in c("x: \"", "y: \"")) {
+        if (startsWith(message, role)) message <- paste0("the file \"", substring(message, 5L))
+      }
+      e$message <- message
       stop(e)
     }
   )
@@ -316,7 +320,10 @@ python_condition <- function(e, call) {
   } else if (short == "DivergenceError") {
     for (name in c("epoch", "loss", "lr", "lr_max", "tier")) extra[[name]] <- field(name)
   }
-  condition <- lrtiers_condition(core_message_in_r(message, setting),
+  init <- if (identical(setting, "init")) {
+    list(part = field("part"), expected = unlist(field("expected")), got = unlist(field("got")))
+  }
+  condition <- lrtiers_condition(core_message_in_r(message, setting, init),
     class = c(class, "lrtiers_core_error"), call = call,
     python_class = py_class
   )
@@ -324,23 +331,46 @@ python_condition <- function(e, call) {
   condition
 }
 
+#' An init error (lrtiers.errors.InitError: part, expected and got shapes) in R's terms:
+#' init$weight is a matrix, one row per output, one column per feature
+#' @noRd
+init_message_in_r <- function(message, init) {
+  part <- init$part
+  if (is.null(part)) {
+    return(if (startsWith(message, "init ")) paste0("`init`", substring(message, 5L)) else message)
+  }
+  shape <- function(dims) {
+    if (length(dims) == 2L) sprintf("%d x %d", dims[[1]], dims[[2]]) else paste(dims, collapse = " x ")
+  }
+  if (!is.null(init$expected)) {
+    return(if (part == "weight") {
+      sprintf(
+        "`init$weight` must be a %s matrix (one row per output, one column per feature); got %s",
+        shape(init$expected), shape(init$got)
+      )
+    } else {
+      sprintf("`init$bias` must have %d value(s), one per output; got %s", init$expected[[1]],
+        shape(init$got))
+    })
+  }
+  prefix <- sprintf("init[\"%s\"]", part) # as as_r_conventions() wrote init['weight']
+  if (startsWith(message, prefix)) {
+    message <- paste0("`init$", part, "`", substring(message, nchar(prefix) + 1L))
+  }
+  message
+}
+
 #' A core message in R's conventions: the setting at fault (when it leads the message) in
 #' backticks, `lr = "auto"`, TRUE/FALSE/NULL, 2^32, init$weight as a matrix. Rows are
 #' already R's (the core renders them 1-based for R).
 #' @noRd
-core_message_in_r <- function(message, setting = NULL) {
+core_message_in_r <- function(message, setting = NULL, init = NULL) {
   message <- as_r_conventions(message)
   if (!is.null(setting) && startsWith(message, paste0(setting, " must"))) {
     message <- paste0("`", setting, "`", substring(message, nchar(setting) + 1L))
   }
   message <- gsub("2**32", "2^32", message, fixed = TRUE)
-  message <- sub(
-    "^init\\[\"(weight|bias)\"\\] must have shape \\(([0-9]+), ([0-9]+)\\); got \\(([0-9]+), ([0-9]+)\\)",
-    "`init$\\1` must be a \\2 x \\3 matrix (one row per output, one column per feature); got \\4 x \\5",
-    message
-  )
-  message <- sub("^init\\[\"(weight|bias)\"\\]", "`init$\\1`", message)
-  message <- sub("^init ", "`init` ", message)
+  if (identical(setting, "init")) message <- init_message_in_r(message, init)
   for (from in c("x contains", "y contains")) {
     if (startsWith(message, from)) {
       message <- paste0(if (from == "x contains") "the features contain" else "the response contains",
@@ -359,6 +389,9 @@ core_for_fit <- function(call) {
   tryCatch(
     {
       module <- core()
+      # Python runs a handler for a signal that arrived (an Esc held back during the
+      # start-up) at its next bytecode: here, where it ends as lrtiers_interrupted
+      reticulate::py_eval("None", convert = FALSE)
       warn_unshielded_torch()
       module
     },

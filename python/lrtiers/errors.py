@@ -63,8 +63,8 @@ def rows_text(rows: tuple[int, ...], more: bool, base: int = 0) -> str:
     return f"{'0-based ' if base == 0 else ''}{word} {shown}"
 
 
-def _restore(cls: type, args: tuple, state: dict) -> Exception:
-    error = Exception.__new__(cls)
+def _restore(cls: type[Exception], args: tuple, state: dict) -> Exception:
+    error: Exception = Exception.__new__(cls)
     error.args = args
     error.__dict__.update(state)
     return error
@@ -90,7 +90,9 @@ class LrtiersError(Exception):
         self.more_rows = more_rows
         super().__init__(self.render())
 
-    def __reduce__(self):  # pickles (for worker processes) whatever the subclass's signature
+    def __reduce__(
+        self,
+    ) -> tuple[Any, tuple]:  # pickles (for worker processes) whatever the subclass's signature
         return _restore, (type(self), self.args, self.__dict__)
 
     def render(self, base: int = 0) -> str:
@@ -111,6 +113,27 @@ class SettingError(LrtiersError, ValueError):
 
 class SettingTypeError(SettingError, TypeError):
     """A setting's value is not of the type it takes (epochs=1.5, shuffle='yes')."""
+
+
+class InitError(SettingError):
+    """An explicit init dict that does not fit: ``.part`` is "weight" or "bias";
+    ``.expected`` and ``.got`` the shapes, when the shape is what is wrong."""
+
+    def __init__(
+        self,
+        part: str,
+        message: str,
+        expected: tuple[int, ...] | None = None,
+        got: tuple[int, ...] | None = None,
+    ):
+        self.part = part
+        self.expected = None if expected is None else tuple(int(d) for d in expected)
+        self.got = None if got is None else tuple(int(d) for d in got)
+        super().__init__("init", message)
+
+
+class InitTypeError(InitError, SettingTypeError):
+    """An init part that is not numbers."""
 
 
 class UnknownSettingError(LrtiersError, TypeError):

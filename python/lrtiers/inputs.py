@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError, DataTypeError, NonFiniteError, SettingError, SettingTypeError
+from .errors import (
+    DataError,
+    DataTypeError,
+    InitError,
+    InitTypeError,
+    NonFiniteError,
+    SettingError,
+    SettingTypeError,
+)
 
 # ---------------------------------------------------------------------------- arrays
 
@@ -283,25 +291,35 @@ def check_init(
     init: dict, p: int, q: int, intercept: bool, dtype: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """An explicit init dict -> (weight (q, p), bias (q,)) float64 arrays, checked."""
-    weight = _init_array(init["weight"], "init['weight']")
+    weight = _init_array(init["weight"], "weight")
     if weight.ndim == 1 and q == 1:
         weight = weight.reshape(1, -1)
     if weight.shape != (q, p):
-        raise SettingError("init", f"init['weight'] must have shape ({q}, {p}); got {weight.shape}")
+        raise InitError(
+            "weight",
+            f"init['weight'] must have shape ({q}, {p}); got {weight.shape}",
+            expected=(q, p),
+            got=weight.shape,
+        )
     bias = init.get("bias")
     if bias is None:
         bias = np.zeros(q)
-    bias = _init_array(bias, "init['bias']").reshape(-1)
+    bias = _init_array(bias, "bias").reshape(-1)
     if bias.shape != (q,):
-        raise SettingError("init", f"init['bias'] must have shape ({q},); got {bias.shape}")
+        raise InitError(
+            "bias", f"init['bias'] must have shape ({q},); got {bias.shape}", (q,), bias.shape
+        )
     if not intercept and np.any(bias != 0):
-        raise SettingError("init", "init['bias'] must be zero (or left out) when intercept=False")
-    for what, values in (("init['weight']", weight), ("init['bias']", bias)):
+        raise InitError("bias", "init['bias'] must be zero (or left out) when intercept=False")
+    for part, values in (("weight", weight), ("bias", bias)):
         if not np.isfinite(values).all():
-            raise SettingError("init", f"{what} must hold finite numbers; got {values.tolist()}")
+            raise InitError(part, f"init[{part!r}] must hold finite numbers; got {values.tolist()}")
     return weight, bias
 
 
-def _init_array(value: Any, name: str) -> np.ndarray:
-    arr, _ = _to_numeric_array(value, name)
+def _init_array(value: Any, part: str) -> np.ndarray:
+    try:
+        arr, _ = _to_numeric_array(value, f"init[{part!r}]")
+    except DataError as exc:  # a setting's value, not the data
+        raise (InitTypeError if isinstance(exc, TypeError) else InitError)(part, str(exc)) from None
     return arr.astype(np.float64)

@@ -42,7 +42,7 @@ def test_setting_errors_name_the_setting(settings, cls, setting):
     with pytest.raises(cls) as info:
         lrtiers.lr_fit(X, Y, **settings)
     err = info.value
-    assert type(err) is cls
+    assert isinstance(err, cls)
     assert err.setting == setting
     assert err.kind == ("argument" if cls is UnknownSettingError else "setting")
     assert err.rows is None
@@ -113,3 +113,18 @@ def test_typed_errors_pickle_for_worker_processes():
         back = pickle.loads(pickle.dumps(err))
         assert type(back) is type(err)
         assert str(back) == str(err) and back.rows == err.rows and back.setting == err.setting
+
+
+def test_init_errors_carry_the_part_and_shapes():
+    from lrtiers.errors import InitError, InitTypeError
+
+    with pytest.raises(InitError) as info:
+        lrtiers.lr_fit(X, Y, init={"weight": [[1.0, 2.0, 3.0]]})
+    err = info.value
+    assert (err.setting, err.part, err.expected, err.got) == ("init", "weight", (1, 2), (1, 3))
+    with pytest.raises(InitError) as info:
+        lrtiers.lr_fit(X, Y, init={"weight": [[1.0, 2.0]], "bias": [1.0, 2.0]})
+    assert (info.value.part, info.value.expected, info.value.got) == ("bias", (1,), (2,))
+    with pytest.raises(InitTypeError) as info:
+        lrtiers.lr_fit(X, Y, init={"weight": [["a", "b"]]})
+    assert info.value.part == "weight" and isinstance(info.value, TypeError)

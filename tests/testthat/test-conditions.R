@@ -149,3 +149,15 @@ test_that("a non-finite value in a streamed file names R's row (the engine's Str
   expect_identical(conditionMessage(err),
     "/data/cars.parquet: row 5, column \"wt\" holds nan: x and y must be finite numbers.")
 })
+
+test_that("init mistakes are value errors written from the InitError's part and shapes", {
+  skip_if_no_python()
+  err <- expect_error(lr_fit(mpg ~ wt + hp, mtcars, init = list(weight = matrix(1:2, 1),
+    bias = c(1, 2))), class = "lrtiers_value_error")
+  expect_identical(err$setting, "init")
+  expect_identical(conditionMessage(err),
+    "`init$bias` must have 1 value(s), one per output; got 2.")
+  err <- expect_error(lr_fit(mpg ~ wt + hp, mtcars, init = list(weight = matrix(c(1, NaN), 1))),
+    class = "lrtiers_value_error")
+  expect_match(conditionMessage(err), "^`init\\$weight` must hold finite numbers")
+})

@@ -188,10 +188,10 @@ test_that("torch used from R after lr_core() keeps its own BLAS; no import hook 
     "library(lrtiers)",
     "invisible(lr_core())  # lrtiers imports torch, with RTLD_DEEPBIND",
     "torch <- reticulate::import('torch')  # rTorch style, before any fit",
-    "sys <- reticulate::import('sys')",
+    "sys <- reticulate::import('sys', convert = FALSE)",
     "hooks <- vapply(reticulate::iterate(sys$meta_path, simplify = FALSE), reticulate::py_str, '')",
     "cat('hooks:', paste(hooks, collapse = ' '), '\\n')",
-    "cat('dlopen flags:', sys$getdlopenflags(), '\\n')",
+    "cat('dlopen flags:', reticulate::py_to_r(sys$getdlopenflags()), '\\n')",
     fit_code,
     "cat('shielded:', lr_doctor()$torch_shielded, '\\n')"
   ))
