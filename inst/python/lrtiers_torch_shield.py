@@ -18,10 +18,10 @@ _imported_here = False
 
 
 def state() -> str:
-    """"shielded" (imported by import_torch()), "pending" (not imported yet), "unshielded"
-    (imported by someone else, with a BLAS in the global symbol scope), "unexposed"
-    (imported by someone else, but no BLAS there: R embedded in Python loads its libraries
-    locally), or "off" (no RTLD_DEEPBIND on this system)."""
+    """Where torch stands: "shielded" (imported by import_torch()), "pending" (not yet),
+    "unshielded" (imported by someone else, with a BLAS in the global symbol scope),
+    "unexposed" (imported by someone else, but no BLAS there: R embedded in Python loads
+    its libraries locally), or "off" (no RTLD_DEEPBIND on this system)."""
     if not hasattr(os, "RTLD_DEEPBIND"):
         return "off"
     if _imported_here:
