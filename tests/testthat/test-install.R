@@ -138,3 +138,25 @@ test_that("a fresh HOME with no Python configured: R CMD INSTALL, library(), lr_
   seconds <- as.numeric(sub("^seconds: ", "", grep("^seconds:", out, value = TRUE)))
   message(sprintf("fresh HOME: the first fit (uv provisioning included) took %.1f s", seconds))
 })
+
+test_that("install_lrtiers()'s virtualenv (r-lrtiers) is the Python reticulate picks for lrtiers", {
+  skip_on_os("windows")
+  home <- withr::local_tempdir("home")
+  envs <- withr::local_tempdir("virtualenvs")
+  base <- Sys.which("python3")
+  skip_if(!nzchar(base), "no python3 to make a virtualenv from")
+  status <- system2(base, c("-m", "venv", "--without-pip", shQuote(file.path(envs, "r-lrtiers"))))
+  skip_if(status != 0L, "cannot create a virtualenv")
+  script <- withr::local_tempfile(fileext = ".R")
+  writeLines("library(lrtiers); cat('python:', reticulate::py_config()$python, '\\n')", script)
+  withr::local_dir(home)
+  out <- withr::with_envvar(
+    c(HOME = home, WORKON_HOME = envs, R_LIBS = paste(.libPaths(), collapse = ":"),
+      RETICULATE_PYTHON = NA, LRTIERS_PYTHON = NA, VIRTUAL_ENV = NA, PYTHONPATH = NA),
+    suppressWarnings(system2(file.path(R.home("bin"), "Rscript"), shQuote(script),
+      stdout = TRUE, stderr = TRUE))
+  )
+  expect_match(paste(out, collapse = "\n"),
+    sprintf("python: %s", file.path(normalizePath(envs), "r-lrtiers", "bin", "python")),
+    fixed = TRUE)
+})
