@@ -48,7 +48,11 @@ scan_bridge <- function(path, x, y, chunk_rows, call) {
       what = function() sprintf("reading %s", path)),
     lrtiers_core_error = function(e) {
       # "x: '<path>' has no column 'z'": x and y are the core's names for the columns
-      e$message <- sub("^(x|y): \"", "the file \"", conditionMessage(e))
+      message <- conditionMessage(e)
+      for (role in c("x: \"", "y: \"")) {
+        if (startsWith(message, role)) message <- paste0("the file \"", substring(message, 5L))
+      }
+      e$message <- message
       stop(e)
     }
   )
@@ -259,32 +263,67 @@ resignal_python_warnings <- function(records, call, muffle = character()) {
   }
 }
 
+#' R classes of the core's typed errors, by their `kind` attribute (python/lrtiers/errors.py)
+#' @noRd
+CORE_ERROR_KINDS <- c(
+  setting = "lrtiers_value_error",
+  argument = "lrtiers_argument_error",
+  data = "lrtiers_data_error",
+  type = "lrtiers_type_error",
+  missing = "lrtiers_na_error"
+)
+
+#' A Python exception from the core as an R condition
+#'
+#' Classified by what the exception carries, never by its message: the core's typed errors
+#' (lrtiers.errors.LrtiersError) by `kind`, with `setting`, `rows` (made 1-based) and
+#' `column` kept on the condition and the message rendered with R's 1-based rows;
+#' DivergenceError by its class, with its fields; other ValueError and TypeError as data
+#' errors; anything else as lrtiers_python_error.
+#' @noRd
 python_condition <- function(e, call) {
   py_class <- class(e)[[1]]
   short <- sub("^.*\\.", "", py_class)
-  message <- tryCatch(
-    paste(vapply(reticulate::py_to_r(e$args), function(a) paste(format(a), collapse = " "), ""),
-      collapse = " "
-    ),
-    error = function(err) conditionMessage(e)
-  )
-  if (!nzchar(message)) message <- conditionMessage(e)
-  message <- core_message_in_r(message)
-  about_argument <- grepl(sprintf("^`?(%s)\\b", paste(c(SETTING_NAMES, "init", "callback",
-    "weights", "feature_names", "target_names"), collapse = "|")), message)
-  class <- switch(short,
-    DivergenceError = "lrtiers_divergence_error",
-    ValueError = ,
-    TypeError = if (about_argument) "lrtiers_value_error" else "lrtiers_data_error",
-    "lrtiers_python_error"
-  )
-  extra <- list()
-  if (short == "DivergenceError") {
-    for (field in c("epoch", "loss", "lr", "lr_max", "tier")) {
-      extra[[field]] <- tryCatch(reticulate::py_to_r(e[[field]]), error = function(err) NULL)
-    }
+  field <- function(name) {
+    if (!reticulate::py_has_attr(e, name)) return(NULL)
+    reticulate::py_to_r(reticulate::py_get_attr(e, name))
   }
-  condition <- lrtiers_condition(message,
+  kind <- field("kind")
+  typed <- is.character(kind) && length(kind) == 1L && kind %in% names(CORE_ERROR_KINDS)
+  message <- if (typed) {
+    reticulate::py_to_r(reticulate::py_get_attr(e, "render")(base = 1L))
+  } else {
+    tryCatch(
+      paste(vapply(reticulate::py_to_r(e$args), function(a) paste(format(a), collapse = " "), ""),
+        collapse = " "
+      ),
+      error = function(err) conditionMessage(e)
+    )
+  }
+  if (!nzchar(message)) message <- conditionMessage(e)
+  setting <- if (typed) field("setting")
+  class <- if (typed) {
+    CORE_ERROR_KINDS[[kind]]
+  } else {
+    switch(short,
+      DivergenceError = "lrtiers_divergence_error",
+      ValueError = ,
+      TypeError = "lrtiers_data_error",
+      "lrtiers_python_error"
+    )
+  }
+  extra <- list()
+  if (typed) {
+    rows <- field("rows")
+    extra <- list(setting = setting, column = field("column"),
+      rows = if (!is.null(rows)) as.integer(unlist(rows)) + 1L)
+  } else if (short == "DivergenceError") {
+    for (name in c("epoch", "loss", "lr", "lr_max", "tier")) extra[[name]] <- field(name)
+  }
+  init <- if (identical(setting, "init")) {
+    list(part = field("part"), expected = unlist(field("expected")), got = unlist(field("got")))
+  }
+  condition <- lrtiers_condition(core_message_in_r(message, setting, init),
     class = c(class, "lrtiers_core_error"), call = call,
     python_class = py_class
   )
@@ -292,33 +331,53 @@ python_condition <- function(e, call) {
   condition
 }
 
-#' A core message in R's conventions: the setting named first in backticks, `lr = "auto"`,
-#' TRUE/FALSE/NULL, 2^32, init$weight as a matrix, 1-based rows
+#' An init error (lrtiers.errors.InitError: part, expected and got shapes) in R's terms:
+#' init$weight is a matrix, one row per output, one column per feature
 #' @noRd
-core_message_in_r <- function(message) {
-  message <- as_r_conventions(message)
-  names <- c(SETTING_NAMES, "callback", "weights", "feature_names", "target_names")
-  message <- sub(sprintf("^(%s) must", paste(names, collapse = "|")), "`\\1` must", message)
-  message <- gsub("2\\*\\*32", "2^32", message)
-  message <- sub(
-    "^init\\[\"(weight|bias)\"\\] must have shape \\(([0-9]+), ([0-9]+)\\); got \\(([0-9]+), ([0-9]+)\\)",
-    "`init$\\1` must be a \\2 x \\3 matrix (one row per output, one column per feature); got \\4 x \\5",
-    message
-  )
-  message <- sub("^init\\[\"(weight|bias)\"\\]", "`init$\\1`", message)
-  message <- sub("^init ", "`init` ", message)
-  # 0-based row numbers (Python's) as R's 1-based ones
-  zero_based <- regmatches(message, regexec("\\(0-based(?: rows)?: ([0-9, ]+)( \\.\\.\\.)?\\)", message,
-    perl = TRUE))[[1]]
-  if (length(zero_based)) {
-    rows <- as.integer(strsplit(zero_based[[2]], ", *")[[1]]) + 1L
-    message <- sub(zero_based[[1]], sprintf("(row%s %s%s)", if (length(rows) == 1L) "" else "s",
-      paste(rows, collapse = ", "), if (nzchar(zero_based[[3]])) ", ..." else ""), message,
-    fixed = TRUE)
+init_message_in_r <- function(message, init) {
+  part <- init$part
+  if (is.null(part)) {
+    return(if (startsWith(message, "init ")) paste0("`init`", substring(message, 5L)) else message)
   }
-  message <- sub("^x contains", "the features contain", message)
-  message <- sub("^y contains", "the response contains", message)
-  message <- sub("([^.])$", "\\1.", message)
+  shape <- function(dims) {
+    if (length(dims) == 2L) sprintf("%d x %d", dims[[1]], dims[[2]]) else paste(dims, collapse = " x ")
+  }
+  if (!is.null(init$expected)) {
+    return(if (part == "weight") {
+      sprintf(
+        "`init$weight` must be a %s matrix (one row per output, one column per feature); got %s",
+        shape(init$expected), shape(init$got)
+      )
+    } else {
+      sprintf("`init$bias` must have %d value(s), one per output; got %s", init$expected[[1]],
+        shape(init$got))
+    })
+  }
+  prefix <- sprintf("init[\"%s\"]", part) # as as_r_conventions() wrote init['weight']
+  if (startsWith(message, prefix)) {
+    message <- paste0("`init$", part, "`", substring(message, nchar(prefix) + 1L))
+  }
+  message
+}
+
+#' A core message in R's conventions: the setting at fault (when it leads the message) in
+#' backticks, `lr = "auto"`, TRUE/FALSE/NULL, 2^32, init$weight as a matrix. Rows are
+#' already R's (the core renders them 1-based for R).
+#' @noRd
+core_message_in_r <- function(message, setting = NULL, init = NULL) {
+  message <- as_r_conventions(message)
+  if (!is.null(setting) && startsWith(message, paste0(setting, " must"))) {
+    message <- paste0("`", setting, "`", substring(message, nchar(setting) + 1L))
+  }
+  message <- gsub("2**32", "2^32", message, fixed = TRUE)
+  if (identical(setting, "init")) message <- init_message_in_r(message, init)
+  for (from in c("x contains", "y contains")) {
+    if (startsWith(message, from)) {
+      message <- paste0(if (from == "x contains") "the features contain" else "the response contains",
+        substring(message, nchar(from) + 1L))
+    }
+  }
+  if (!endsWith(message, ".")) message <- paste0(message, ".")
   message
 }
 
@@ -330,6 +389,9 @@ core_for_fit <- function(call) {
   tryCatch(
     {
       module <- core()
+      # Python runs a handler for a signal that arrived (an Esc held back during the
+      # start-up) at its next bytecode: here, where it ends as lrtiers_interrupted
+      reticulate::py_eval("None", convert = FALSE)
       warn_unshielded_torch()
       module
     },

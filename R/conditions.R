@@ -64,8 +64,11 @@ CONDITION_KINDS <- c(
 #'   Ctrl-C); the session stays usable.
 #'
 #' Errors from the Python core keep its class name in `python_class` and are
-#' also of class `lrtiers_core_error`; their messages are written in R's
-#' conventions (`lr = "auto"`, `TRUE`, 1-based rows).
+#' also of class `lrtiers_core_error`. The core's typed errors
+#' (`lrtiers.errors`) are classified by what they carry, not by their words,
+#' and keep it: `setting` (the setting at fault), `rows` (the offending rows,
+#' 1-based, as many as the message names) and `column`. Their messages are
+#' written in R's conventions (`lr = "auto"`, `TRUE`, 1-based rows).
 #' @name lrtiers-conditions
 #' @examplesIf lrtiers:::python_ready()
 #' tryCatch(lr_fit(mpg ~ wt, data = mtcars, epochs = -1),

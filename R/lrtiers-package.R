@@ -6,8 +6,9 @@
 #' `reticulate`, and returns a plain R object with the methods of [stats::lm()]
 #' fits. With the defaults it gives `lm()`'s answer; when a fit has not reached
 #' it, every view of the fit says so. Nothing is imported when the package
-#' loads; the first fit finds Python (see [lr_doctor()]) and
-#' [install_lrtiers()] sets one up.
+#' loads: it declares its Python requirements to reticulate
+#' (`reticulate::py_require()`), and the first fit starts Python, with an
+#' environment reticulate provides when none is configured (see [lr_doctor()]).
 #'
 #' Vignettes: `vignette("conditioning", package = "lrtiers")`,
 #' `vignette("rtorch-tutorial", package = "lrtiers")`,

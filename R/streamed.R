@@ -63,6 +63,12 @@ file_fit <- function(formula, path, settings, intercept, chunk_rows, progress, c
   mold <- mold_file_formula(formula, path, intercept, chunk_rows, user_call)
   settings$intercept <- mold$intercept
   core <- source_fit_bridge(mold$source, settings, progress, callback, user_call)
+  # a logical column is a 0/1 column to the core; lm() names its coefficient `<name>TRUE`
+  # (model.matrix() makes a logical a factor with levels FALSE, TRUE), and so does predict()
+  # with the terms, where the column is logical
+  features <- unlist(core$feature_names)
+  core$feature_names <- as.list(ifelse(features %in% mold$logical, paste0(features, "TRUE"),
+    features))
   new_lr_fit(core, call = call, interface = "formula", terms = mold$terms)
 }
 
@@ -123,8 +129,10 @@ mold_file_formula <- function(formula, path, intercept, chunk_rows, call) {
   } else {
     columns <- unique(c(targets, setdiff(rhs_vars, ".")))
   }
-  empty <- as.data.frame(stats::setNames(rep(list(numeric()), length(columns)), columns),
-    check.names = FALSE)
+  logical <- file_logical_columns(path, columns)
+  empty <- as.data.frame(stats::setNames(lapply(columns, function(column) {
+    if (column %in% logical) logical() else numeric()
+  }), columns), check.names = FALSE)
   terms <- tryCatch(stats::terms(formula, data = empty), error = function(e) {
     abort(c(sprintf("could not read the formula `%s`:", deparse1(formula)), conditionMessage(e)),
       call, class = "lrtiers_formula_error")
@@ -165,7 +173,27 @@ mold_file_formula <- function(formula, path, intercept, chunk_rows, call) {
   terms <- attr(stats::model.frame(terms, empty), "terms")
   attr(terms, "intercept") <- as.integer(intercept)
   list(source = source, terms = terms, intercept = intercept, features = features,
-    targets = targets)
+    targets = targets, logical = intersect(logical, features))
+}
+
+#' The columns of a data file, among `columns`, that hold logical values (Arrow's boolean
+#' type in Parquet, true/false in CSV as pyarrow reads it, a boolean .npy array)
+#' @noRd
+file_logical_columns <- function(path, columns) {
+  if (grepl("\\.npy$", path, ignore.case = TRUE)) {
+    np <- reticulate::import("numpy", convert = FALSE)
+    kind <- reticulate::py_to_r(np$load(path, mmap_mode = "r")$dtype$kind)
+    return(if (identical(kind, "b")) columns else character())
+  }
+  dataset <- reticulate::import("pyarrow.dataset", convert = FALSE)
+  is_boolean <- reticulate::import("pyarrow", convert = FALSE)$types$is_boolean
+  format <- if (grepl("\\.csv$", path, ignore.case = TRUE)) "csv" else "parquet"
+  schema <- dataset$dataset(path, format = format)$schema
+  names <- unlist(reticulate::py_to_r(schema$names))
+  Filter(function(column) {
+    column %in% names &&
+      reticulate::py_to_r(is_boolean(schema$field(column)$type))
+  }, columns)
 }
 
 #' A term of a file formula that is not a column of the file

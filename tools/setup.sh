@@ -94,7 +94,7 @@ fi
 # --- 4. The R package ------------------------------------------------------------
 if [ -f DESCRIPTION ]; then
   log "installing the R package"
-  bash tools/stage_core.sh  # the bundled copy of the core that install_lrtiers() uses
+  bash tools/stage_core.sh  # the bundled copy of the core the R package imports
   LRTIERS_PYTHON=$VENV/bin/python R CMD INSTALL --no-test-load . >"$STAMP_DIR/r-install.log" 2>&1 \
     || { cat "$STAMP_DIR/r-install.log" >&2; exit 1; }
 fi

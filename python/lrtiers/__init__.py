@@ -13,9 +13,14 @@ __version__ = "0.2.0"
 from . import datasets  # noqa: E402
 from .errors import (  # noqa: E402
     ConvergenceWarning,
+    DataError,
     DivergenceError,
+    LrtiersError,
+    NonFiniteError,
     RankDeficiencyWarning,
+    SettingError,
     StepSizeWarning,
+    StreamedValueError,
 )
 from .fit import lr_compare, lr_fit  # noqa: E402
 from .result import LRFit, load_fit  # noqa: E402
@@ -72,6 +77,11 @@ __all__ = [
     "DivergenceError",
     "RankDeficiencyWarning",
     "StepSizeWarning",
+    "LrtiersError",
+    "SettingError",
+    "DataError",
+    "NonFiniteError",
+    "StreamedValueError",
     "datasets",
     "defaults",
     "TIERS",

@@ -15,13 +15,22 @@ from typing import Any
 
 import numpy as np
 
+from .errors import (
+    DataError,
+    DataTypeError,
+    InitError,
+    InitTypeError,
+    NonFiniteError,
+    SettingError,
+    SettingTypeError,
+)
 from .sources import Source
 
 # ---------------------------------------------------------------------------- arrays
 
 
 def _kind_error(name: str, what: str) -> TypeError:
-    return TypeError(f"{name} must be numeric (float or integer values); got {what}")
+    return DataTypeError(f"{name} must be numeric (float or integer values); got {what}")
 
 
 #: What an array of each NumPy dtype kind holds, in words (kinds not read as numbers)
@@ -81,14 +90,14 @@ def _to_numeric_array(value: Any, name: str) -> tuple[np.ndarray, list[str] | No
             f"list of rows of numbers); got {what}"
         )
     if module.startswith("scipy.sparse") or hasattr(value, "tocsr"):
-        raise TypeError(
+        raise DataTypeError(
             f"{name} is a scipy.sparse {type(value).__name__}; lr_fit needs dense data: pass "
             f"{name}.toarray() (a dense copy: n x p numbers in memory)"
         )
     if isinstance(value, np.ma.MaskedArray):
         masked = int(np.ma.count_masked(value))
         if masked:
-            raise ValueError(
+            raise NonFiniteError(
                 f"{name} has {masked} masked value(s); fill them ({name}.filled(...)) or drop "
                 "those rows first"
             )
@@ -149,9 +158,10 @@ def _frame_values(frame: Any, name: str) -> np.ndarray:
         elif not pd.api.types.is_numeric_dtype(dt):
             bad.append(str(col))
     if bad:
-        raise TypeError(
+        raise DataTypeError(
             f"{name} must have numeric columns only; non-numeric column(s): "
-            f"{', '.join(repr(b) for b in bad)} (encode them as numbers first)"
+            f"{', '.join(repr(b) for b in bad)} (encode them as numbers first)",
+            column=bad[0],
         )
     if any(pd.api.types.is_object_dtype(dt) for dt in frame.dtypes):
         return _object_values(frame.to_numpy(dtype=object), name)
@@ -176,7 +186,7 @@ def _object_values(arr: np.ndarray, name: str) -> np.ndarray:
         ]
         return np.array(values, dtype=np.float64).reshape(arr.shape)
     except OverflowError:
-        raise ValueError(f"{name} holds a number too large for float64") from None
+        raise DataError(f"{name} holds a number too large for float64") from None
 
 
 def check_finite(arr: np.ndarray, name: str, first_row: int = 0) -> None:
@@ -192,10 +202,11 @@ def check_finite(arr: np.ndarray, name: str, first_row: int = 0) -> None:
     if bad_rows.size:
         count = int((~np.isfinite(arr[bad_rows])).sum())
         rows = first_row + bad_rows
-        shown = ", ".join(str(i) for i in rows[:5]) + (" ..." if len(rows) > 5 else "")
-        raise ValueError(
+        raise NonFiniteError(
             f"{name} contains {count} non-finite value(s) (NaN or Inf) in "
-            f"{len(bad_rows)} row(s) (0-based: {shown}); remove or impute them first"
+            f"{len(bad_rows)} row(s) ({{rows}}); remove or impute them first",
+            rows=rows[:5].tolist(),
+            more_rows=len(bad_rows) > 5,
         )
 
 
@@ -209,11 +220,11 @@ def as_matrix(
     if ndim == 1:
         arr = arr.reshape(-1, 1)
     elif ndim != 2:
-        raise ValueError(f"{name} must be 1-D (n,) or 2-D (n, k); got shape {arr.shape}")
+        raise DataError(f"{name} must be 1-D (n,) or 2-D (n, k); got shape {arr.shape}")
     if arr.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it has no rows")
+        raise DataError(f"{name} is empty: it has no rows")
     if arr.shape[1] == 0:
-        raise ValueError(f"{name} has no columns")
+        raise DataError(f"{name} has no columns")
     # The one normalisation copy: C order, owned, writeable, the fit's dtype.
     out = (
         np.array(arr, dtype=dtype, order="C", copy=True) if copy else arr.astype(dtype, copy=False)
@@ -244,18 +255,21 @@ def _names(
     data (pandas columns, which must be unique), else x1, x2, ..."""
     if given is not None:
         if isinstance(given, (str, bytes)) or not hasattr(given, "__iter__"):
-            raise TypeError(
+            raise SettingTypeError(
+                arg,
                 f"{arg} must be a list of {k} strings (one per column of {data}); got "
-                f"{type(given).__name__} {given!r}"
+                f"{type(given).__name__} {given!r}",
             )
         names = list(given)
         if len(names) != k:
-            raise ValueError(
-                f"{arg} must have {k} entries (one per column of {data}); got {len(names)}"
+            raise SettingError(
+                arg, f"{arg} must have {k} entries (one per column of {data}); got {len(names)}"
             )
         bad = [n for n in names if not isinstance(n, str)]
         if bad:
-            raise TypeError(f"{arg} must hold strings; got {bad[0]!r} ({type(bad[0]).__name__})")
+            raise SettingTypeError(
+                arg, f"{arg} must hold strings; got {bad[0]!r} ({type(bad[0]).__name__})"
+            )
         names = [str(n) for n in names]
     elif found is not None:
         names, arg = found, f"the column names of {data}"
@@ -263,7 +277,10 @@ def _names(
         return default_names(stem, k)
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise ValueError(f"{arg} must be unique; repeated: {', '.join(map(repr, repeated))}")
+        message = f"{arg} must be unique; repeated: {', '.join(map(repr, repeated))}"
+        if given is not None:
+            raise SettingError(arg, message)
+        raise DataError(message)
     return names
 
 
@@ -279,7 +296,7 @@ def prepare_xy(
     xa, xnames, _ = as_matrix(x, x_name, dtype)
     ya, ynames, y_ndim = as_matrix(y, y_name, dtype)
     if xa.shape[0] != ya.shape[0]:
-        raise ValueError(
+        raise DataError(
             f"{x_name} and {y_name} must have the same number of rows; "
             f"got {xa.shape[0]} and {ya.shape[0]}"
         )
@@ -303,13 +320,13 @@ def prepare_new_x(x: Any, feature_names: list[str], dtype: str = "float64") -> n
         elif len(missing) < len(feature_names) or feature_names != default_names(
             "x", len(feature_names)
         ):
-            raise ValueError(f"x is missing column(s) used in the fit: {', '.join(missing)}")
+            raise DataError(f"x is missing column(s) used in the fit: {', '.join(missing)}")
     arr, _, ndim = as_matrix(x, "x", dtype, copy=False)
     p = len(feature_names)
     if ndim == 1 and p > 1 and arr.shape[0] == p:
         arr = arr.reshape(1, p)  # one new observation given as a vector
     if arr.shape[1] != p:
-        raise ValueError(f"x must have {p} column(s) like the training data; got {arr.shape[1]}")
+        raise DataError(f"x must have {p} column(s) like the training data; got {arr.shape[1]}")
     return arr
 
 
@@ -334,16 +351,19 @@ def check_weights(weights: Any, n: int) -> np.ndarray:
     drop those rows instead)."""
     arr, _ = _to_numeric_array(weights, "weights")
     if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(
-            f"weights must be a vector of {n} numbers (one per row); got shape {arr.shape}"
+        raise SettingError(
+            "weights",
+            f"weights must be a vector of {n} numbers (one per row); got shape {arr.shape}",
         )
     arr = arr.astype(np.float64)
     bad = np.flatnonzero(~(np.isfinite(arr) & (arr > 0)))
     if bad.size:
-        shown = ", ".join(str(i) for i in bad[:5]) + (" ..." if bad.size > 5 else "")
-        raise ValueError(
-            f"weights must be positive and finite; {bad.size} are not (0-based rows: {shown}); "
-            "drop rows of weight 0 instead"
+        raise SettingError(
+            "weights",
+            f"weights must be positive and finite; {bad.size} are not ({{rows}}); "
+            "drop rows of weight 0 instead",
+            rows=bad[:5].tolist(),
+            more_rows=bad.size > 5,
         )
     return arr
 
@@ -352,25 +372,35 @@ def check_init(
     init: dict, p: int, q: int, intercept: bool, dtype: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """An explicit init dict -> (weight (q, p), bias (q,)) float64 arrays, checked."""
-    weight = _init_array(init["weight"], "init['weight']")
+    weight = _init_array(init["weight"], "weight")
     if weight.ndim == 1 and q == 1:
         weight = weight.reshape(1, -1)
     if weight.shape != (q, p):
-        raise ValueError(f"init['weight'] must have shape ({q}, {p}); got {weight.shape}")
+        raise InitError(
+            "weight",
+            f"init['weight'] must have shape ({q}, {p}); got {weight.shape}",
+            expected=(q, p),
+            got=weight.shape,
+        )
     bias = init.get("bias")
     if bias is None:
         bias = np.zeros(q)
-    bias = _init_array(bias, "init['bias']").reshape(-1)
+    bias = _init_array(bias, "bias").reshape(-1)
     if bias.shape != (q,):
-        raise ValueError(f"init['bias'] must have shape ({q},); got {bias.shape}")
+        raise InitError(
+            "bias", f"init['bias'] must have shape ({q},); got {bias.shape}", (q,), bias.shape
+        )
     if not intercept and np.any(bias != 0):
-        raise ValueError("init['bias'] must be zero (or left out) when intercept=False")
-    for what, values in (("init['weight']", weight), ("init['bias']", bias)):
+        raise InitError("bias", "init['bias'] must be zero (or left out) when intercept=False")
+    for part, values in (("weight", weight), ("bias", bias)):
         if not np.isfinite(values).all():
-            raise ValueError(f"{what} must hold finite numbers; got {values.tolist()}")
+            raise InitError(part, f"init[{part!r}] must hold finite numbers; got {values.tolist()}")
     return weight, bias
 
 
-def _init_array(value: Any, name: str) -> np.ndarray:
-    arr, _ = _to_numeric_array(value, name)
+def _init_array(value: Any, part: str) -> np.ndarray:
+    try:
+        arr, _ = _to_numeric_array(value, f"init[{part!r}]")
+    except DataError as exc:  # a setting's value, not the data
+        raise (InitTypeError if isinstance(exc, TypeError) else InitError)(part, str(exc)) from None
     return arr.astype(np.float64)

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import SettingError, SettingTypeError, UnknownSettingError
+
 #: The five training tiers, in the order the tutorials build them up.
 TIERS: tuple[str, ...] = ("numpy", "autograd", "optim", "module", "dataloader")
 
@@ -80,38 +82,40 @@ def _is_int(value: Any) -> bool:
 
 def whole(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:
     if not _is_int(value):
-        raise TypeError(f"{name} must be a whole number; got {value!r}")
+        raise SettingTypeError(name, f"{name} must be a whole number; got {value!r}")
     value = int(value)
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+        raise SettingError(name, f"{name} must be >= {minimum}; got {value}")
     if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum}; got {value}")
+        raise SettingError(name, f"{name} must be <= {maximum}; got {value}")
     return value
 
 
 def real(value: Any, name: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number; got {value!r}")
+        raise SettingTypeError(name, f"{name} must be a number; got {value!r}")
     try:
         value = float(value)
     except OverflowError:  # a whole number beyond float64
-        raise ValueError(f"{name} must be finite; got a number too large for float64") from None
+        raise SettingError(
+            name, f"{name} must be finite; got a number too large for float64"
+        ) from None
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite; got {value}")
+        raise SettingError(name, f"{name} must be finite; got {value}")
     return value
 
 
 def flag(value: Any, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False; got {value!r}")
+        raise SettingTypeError(name, f"{name} must be True or False; got {value!r}")
     return bool(value)
 
 
 def choice(options: tuple[str, ...]) -> Callable[[Any, str], str]:
     def check(value: Any, name: str) -> str:
         if not isinstance(value, str) or value not in options:
-            raise ValueError(
-                f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}"
+            raise SettingError(
+                name, f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}"
             )
         return value
 
@@ -126,11 +130,11 @@ def _number_or_auto(
     def check(value: Any, name: str) -> float | str:
         if isinstance(value, str):
             if value != "auto":
-                raise ValueError(f"{name} must be {expected} or 'auto'; got {value!r}")
+                raise SettingError(name, f"{name} must be {expected} or 'auto'; got {value!r}")
             return value
         value = real(value, name)
         if not accepts(value):
-            raise ValueError(f"{name} must be {expected} or 'auto'; got {value}")
+            raise SettingError(name, f"{name} must be {expected} or 'auto'; got {value}")
         return value
 
     return check
@@ -149,7 +153,7 @@ def _seed(value: Any, name: str) -> int:
         return new_seed()
     value = whole(value, name, 0)
     if value >= MAX_SEED:
-        raise ValueError(f"{name} must be below 2**32; got {value}")
+        raise SettingError(name, f"{name} must be below 2**32; got {value}")
     return value
 
 
@@ -159,9 +163,10 @@ def _threads(value: Any, name: str) -> int:
         return default_threads()
     value = whole(value, name, 1)
     if value > max_threads():
-        raise ValueError(
+        raise SettingError(
+            name,
             f"{name} must be at most {max_threads()}, the CPUs of this machine "
-            f"({available_cpus()} of them this process may use); got {value}"
+            f"({available_cpus()} of them this process may use); got {value}",
         )
     return value
 
@@ -169,20 +174,24 @@ def _threads(value: Any, name: str) -> int:
 def _init(value: Any, name: str) -> str | dict:
     if isinstance(value, str):
         if value not in INITS:
-            raise ValueError(
+            raise SettingError(
+                name,
                 f"{name} must be one of {', '.join(map(repr, INITS))} or a dict with "
-                f"'weight' (q, p) and 'bias' (q,); got {value!r}"
+                f"'weight' (q, p) and 'bias' (q,); got {value!r}",
             )
         return value
     if isinstance(value, Mapping):
         unknown = set(value) - {"weight", "bias"}
         if "weight" not in value or unknown:
-            raise ValueError(
+            raise SettingError(
+                name,
                 f"{name} as a dict must have key 'weight' (q, p) and optionally 'bias' (q,); "
-                f"got keys {sorted(map(str, value))}"
+                f"got keys {sorted(map(str, value))}",
             )
         return dict(value)
-    raise TypeError(f"{name} must be 'default', 'zeros' or a dict; got {type(value).__name__}")
+    raise SettingTypeError(
+        name, f"{name} must be 'default', 'zeros' or a dict; got {type(value).__name__}"
+    )
 
 
 def _dtype(value: Any, name: str) -> str:
@@ -208,17 +217,18 @@ def _device(value: Any, name: str) -> str:
         import torch
 
         if not torch.cuda.is_available():
-            raise ValueError(
+            raise SettingError(
+                name,
                 f"{name}={value!r} needs a CUDA GPU, but none is available "
-                "(torch.cuda.is_available() is False); use device='cpu'"
+                "(torch.cuda.is_available() is False); use device='cpu'",
             )
         index = value.partition(":")[2]
         if index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
-            raise ValueError(
-                f"{name}={value!r}: there are {torch.cuda.device_count()} CUDA device(s)"
+            raise SettingError(
+                name, f"{name}={value!r}: there are {torch.cuda.device_count()} CUDA device(s)"
             )
         return value
-    raise ValueError(f"{name} must be 'cpu' or 'cuda' (or 'cuda:N'); got {value!r}")
+    raise SettingError(name, f"{name} must be 'cpu' or 'cuda' (or 'cuda:N'); got {value!r}")
 
 
 def _validation(value: Any, name: str) -> float | tuple | None:
@@ -228,9 +238,10 @@ def _validation(value: Any, name: str) -> float | tuple | None:
         return tuple(value)  # explicit (x_val, y_val): normalised with the data
     value = real(value, name)
     if not 0 < value < 1:
-        raise ValueError(
+        raise SettingError(
+            name,
             f"{name} must be a fraction strictly between 0 and 1 or a pair (x_val, y_val); "
-            f"got {value}"
+            f"got {value}",
         )
     return value
 
@@ -238,7 +249,7 @@ def _validation(value: Any, name: str) -> float | tuple | None:
 def _alias_tol(value: Any, name: str) -> float:
     value = real(value, name)
     if not 0 <= value < 1:
-        raise ValueError(f"{name} must be a number in [0, 1); got {value}")
+        raise SettingError(name, f"{name} must be a number in [0, 1); got {value}")
     return value
 
 
@@ -247,7 +258,7 @@ def _tol(value: Any, name: str) -> float | None:
         return None
     value = real(value, name)
     if value < 0:
-        raise ValueError(f"{name} must be >= 0 or None; got {value}")
+        raise SettingError(name, f"{name} must be >= 0 or None; got {value}")
     return value
 
 
@@ -458,8 +469,9 @@ def check_settings(given: Mapping[str, Any]) -> Settings:
         name = unknown[0]
         close = difflib.get_close_matches(name, list(DEFAULTS), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise TypeError(
-            f"lr_fit() got an unknown setting {name!r}{hint}; settings are: {', '.join(DEFAULTS)}"
+        raise UnknownSettingError(
+            name,
+            f"lr_fit() got an unknown setting {name!r}{hint}; settings are: {', '.join(DEFAULTS)}",
         )
     values = {}
     for f in SETTING_FIELDS:
@@ -475,9 +487,10 @@ def _resolve_standardize(values: dict, given: Mapping[str, Any]) -> dict:
         return values
     implied = "scale" if values["standardize"] else "none"
     if "precondition" in given and values["precondition"] != implied:
-        raise ValueError(
+        raise SettingError(
+            "standardize",
             f"standardize={values['standardize']} means precondition={implied!r}, but "
-            f"precondition={values['precondition']!r} was given too; give only precondition"
+            f"precondition={values['precondition']!r} was given too; give only precondition",
         )
     return {**values, "precondition": implied, "standardize": None}
 
@@ -487,16 +500,18 @@ def _check_combinations(settings: Settings, given: Mapping[str, Any]) -> None:
     if tier not in OPTIMIZERS[optimizer]:
         others = [t for t in OPTIMIZERS[optimizer]]
         have = [o for o, tiers in OPTIMIZERS.items() if tier in tiers]
-        raise ValueError(
+        raise SettingError(
+            "optimizer",
             f"tier {tier!r} has no optimizer {optimizer!r} (its updates are written by hand, "
             f"without torch.optim): use tier {' or '.join(map(repr, others))} for "
-            f"{optimizer!r}, or optimizer {', '.join(map(repr, have))} with tier {tier!r}"
+            f"{optimizer!r}, or optimizer {', '.join(map(repr, have))} with tier {tier!r}",
         )
     if optimizer == "lbfgs" and not settings.full_batch:
-        raise ValueError(
+        raise SettingError(
+            "optimizer",
             "optimizer='lbfgs' needs full batches (its line search compares losses of the "
             "whole data): use batch_size=None, or optimizer 'sgd', 'momentum', 'nesterov' or "
-            "'adam' with mini-batches"
+            "'adam' with mini-batches",
         )
     if (
         "momentum" in given
@@ -507,12 +522,13 @@ def _check_combinations(settings: Settings, given: Mapping[str, Any]) -> None:
             "nesterov",
         )
     ):
-        raise ValueError(
+        raise SettingError(
+            "momentum",
             f"momentum={settings.momentum} applies to optimizer 'momentum' or 'nesterov'; "
-            f"optimizer is {optimizer!r}"
+            f"optimizer is {optimizer!r}",
         )
     if tier == "numpy" and settings.device != "cpu":
-        raise ValueError("tier='numpy' runs on the CPU only; use device='cpu'")
+        raise SettingError("device", "tier='numpy' runs on the CPU only; use device='cpu'")
 
 
 # ------------------------------------------------------------------------ threads and seeds

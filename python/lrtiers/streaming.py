@@ -47,7 +47,7 @@ import torch
 
 from .batches import sampler_generator, shuffled_blocks
 from .distributed import Group
-from .errors import NonFiniteError
+from .errors import StreamedValueError
 from .monitor import Monitor
 from .precondition import Preconditioner
 from .reference import Reference, reference_over_blocks
@@ -141,7 +141,7 @@ class BlockData:
             if not np.isfinite(values).all():
                 row, col = np.argwhere(~np.isfinite(values))[0]
                 start = self.layout.rows_of(block)[0]
-                raise NonFiniteError(
+                raise StreamedValueError(
                     self.source.path, start + int(row), names[col], float(values[row, col])
                 )
 

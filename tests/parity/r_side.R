@@ -4,6 +4,8 @@
 # Data arrives as raw little-endian float64 (exact bits); each fit leaves as the core's
 # JSON fit file written by lrtiers::lr_save(), which keeps every bit.
 suppressPackageStartupMessages(library(lrtiers))
+# lrtiers imports torch (with RTLD_DEEPBIND, see lr_doctor()): before the raw torch calls below
+invisible(lr_core())
 
 parity_read_matrix <- function(path, nrow) {
   values <- readBin(path, what = "double", n = file.size(path) / 8, endian = "little")

@@ -103,7 +103,7 @@ def test_non_finite_rows_are_named_in_the_file(fits, tmp_path):
     frame.loc[7, "rainfall"] = np.nan
     frame.to_csv(tmp_path / "gap.csv", index=False)
     source = lrtiers.scan(tmp_path / "gap.csv", chunk_rows=3)
-    with pytest.raises(ValueError, match=r"gap.csv.*1 non-finite value.*\(0-based: 7\)"):
+    with pytest.raises(ValueError, match=r"gap.csv.*1 non-finite value.*\(0-based row 7\)"):
         fits["vector"].predict(source)
 
 

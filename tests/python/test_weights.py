@@ -59,7 +59,7 @@ def test_unit_weights_give_the_unweighted_answer():
     ("weights", "match"),
     [
         (lambda w: -w, "positive and finite"),
-        (lambda w: np.where(np.arange(w.size) == 3, 0.0, w), "0-based rows: 3"),
+        (lambda w: np.where(np.arange(w.size) == 3, 0.0, w), r"0-based row 3\)"),
         (lambda w: w[:-1], "vector of 40 numbers"),
         (lambda w: np.where(np.arange(w.size) == 0, np.nan, w), "positive and finite"),
     ],

@@ -93,3 +93,71 @@ test_that("a one-row data frame fits as lm() fits it", {
   fit <- lr_fit(mpg ~ wt, mtcars[1, ], seed = 1)
   expect_lm_digits(fit, lm(mpg ~ wt, mtcars[1, ]))
 })
+
+test_that("the core's errors are classified by their attributes, never by their messages", {
+  skip_if_no_python()
+  raise <- function(code) {
+    tryCatch(lrtiers:::with_core_conditions(reticulate::py_run_string(paste0(
+      "from lrtiers.errors import *\n", code
+    ))), lrtiers_error = identity)
+  }
+  # a message that reads like a setting's, in an untyped error: not a value error
+  plain <- raise("raise ValueError('epochs must be >= 0; got -1')")
+  expect_s3_class(plain, "lrtiers_data_error")
+  expect_false(inherits(plain, "lrtiers_value_error"))
+  # a typed one, whatever its words
+  typed <- raise("raise SettingError('epochs', 'no good')")
+  expect_s3_class(typed, "lrtiers_value_error")
+  expect_identical(typed$setting, "epochs")
+  expect_identical(conditionMessage(typed), "no good.")
+  expect_s3_class(raise("raise UnknownSettingError('epoch', 'what')"), "lrtiers_argument_error")
+  expect_s3_class(raise("raise DataTypeError('text')"), "lrtiers_type_error")
+  expect_s3_class(raise("raise DataTypeError('text')"), "lrtiers_data_error")
+})
+
+test_that("rows from the core are R's, 1-based, in the condition and its message", {
+  skip_if_no_python()
+  x <- as.matrix(mtcars[, c("wt", "hp")])
+  x[c(4, 8), 2] <- NaN
+  err <- tryCatch(lrtiers:::with_core_conditions(lrtiers:::core()$lr_fit(x, mtcars$mpg)),
+    lrtiers_error = identity)
+  expect_s3_class(err, "lrtiers_na_error")
+  expect_s3_class(err, "lrtiers_data_error")
+  expect_identical(err$rows, c(4L, 8L))
+  expect_match(conditionMessage(err), "(rows 4, 8)", fixed = TRUE)
+  expect_no_match(conditionMessage(err), "0-based")
+  weights <- rep(1, 32)
+  weights[c(1, 9)] <- 0
+  err <- tryCatch(lrtiers:::with_core_conditions(
+    lrtiers:::core()$lr_fit(as.matrix(mtcars[, "wt", drop = FALSE]), mtcars$mpg, weights = weights)
+  ), lrtiers_error = identity)
+  expect_s3_class(err, "lrtiers_value_error")
+  expect_identical(err$setting, "weights")
+  expect_identical(err$rows, c(1L, 9L))
+  expect_match(conditionMessage(err), "^`weights` must be positive and finite; 2 are not \\(rows 1, 9\\)")
+})
+
+test_that("a non-finite value in a streamed file names R's row (the engine's StreamedValueError)", {
+  skip_if_no_python()
+  err <- tryCatch(lrtiers:::with_core_conditions(reticulate::py_run_string(paste0(
+    "from lrtiers.errors import StreamedValueError\n",
+    "raise StreamedValueError('/data/cars.parquet', 4, 'wt', float('nan'))"
+  ))), lrtiers_error = identity)
+  expect_s3_class(err, "lrtiers_na_error")
+  expect_identical(err$rows, 5L)
+  expect_identical(err$column, "wt")
+  expect_identical(conditionMessage(err),
+    "/data/cars.parquet: row 5, column \"wt\" holds nan: x and y must be finite numbers.")
+})
+
+test_that("init mistakes are value errors written from the InitError's part and shapes", {
+  skip_if_no_python()
+  err <- expect_error(lr_fit(mpg ~ wt + hp, mtcars, init = list(weight = matrix(1:2, 1),
+    bias = c(1, 2))), class = "lrtiers_value_error")
+  expect_identical(err$setting, "init")
+  expect_identical(conditionMessage(err),
+    "`init$bias` must have 1 value(s), one per output; got 2.")
+  err <- expect_error(lr_fit(mpg ~ wt + hp, mtcars, init = list(weight = matrix(c(1, NaN), 1))),
+    class = "lrtiers_value_error")
+  expect_match(conditionMessage(err), "^`init\\$weight` must hold finite numbers")
+})

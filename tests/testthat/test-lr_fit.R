@@ -234,7 +234,8 @@ test_that("bad settings: value errors from R's checks and the core's, as R condi
     class = "lrtiers_value_error")
   err <- tryCatch(lr_fit(mpg ~ wt, data = mtcars, lr = -1), error = identity)
   expect_identical(conditionCall(err)[[1]], as.name("lr_fit"))
-  expect_identical(err$python_class, "python.builtin.ValueError")
+  expect_identical(err$python_class, "lrtiers.errors.SettingError")
+  expect_identical(err$setting, "lr")
 })
 
 test_that("divergence is an R error with its details; a too-large step warns", {

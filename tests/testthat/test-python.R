@@ -91,32 +91,6 @@ test_that("the core's version matches the R package's", {
   expect_identical(lr_core(), lr_core())
 })
 
-test_that("install_lrtiers(dry_run = TRUE) returns the plan: torch pinned and first", {
-  plan <- install_lrtiers(dry_run = TRUE, envname = "r-lrtiers-test", python = "/usr/bin/python3",
-    core = "/src/lrtiers")
-  expect_s3_class(plan, "lrtiers_install_plan")
-  expect_equal(plan$envname, "r-lrtiers-test")
-  expect_equal(basename(plan$path), "r-lrtiers-test")
-  expect_match(plan$commands[[1]], "'/usr/bin/python3' -m venv", fixed = TRUE)
-  torch_step <- grep("torch", plan$commands)
-  expect_length(torch_step, 1L)
-  expect_match(plan$commands[[torch_step]], paste0("pip install ", lrtiers:::core_requirements()$torch, "$"))
-  deps <- grep("numpy", plan$commands)
-  expect_gt(deps, torch_step)
-  expect_match(plan$commands[[deps]], "pandas")
-  expect_match(plan$commands[[deps]], "threadpoolctl")
-  expect_match(plan$commands[[length(plan$commands)]], "--no-deps '/src/lrtiers'$")
-  expect_output(print(plan), "dry run")
-  at_path <- install_lrtiers(envname = file.path(tempdir(), "venv"), dry_run = TRUE)
-  expect_equal(at_path$path, normalizePath(file.path(tempdir(), "venv"), mustWork = FALSE))
-  # by default the core comes from the copy bundled with the package (when staged)
-  if (!is.null(lrtiers:::bundled_core())) {
-    expect_equal(install_lrtiers(dry_run = TRUE)$core, lrtiers:::bundled_core())
-    expect_true(file.exists(file.path(lrtiers:::bundled_core(), "pyproject.toml")))
-  }
-  expect_error(install_lrtiers(dry_run = "yes"), "TRUE or FALSE")
-})
-
 test_that("lr_doctor() reports the Python in use and versions", {
   skip_if_no_python()
   doc <- lr_doctor()
@@ -127,7 +101,7 @@ test_that("lr_doctor() reports the Python in use and versions", {
   expect_false(is.na(doc$versions[["torch"]]))
   expect_false(is.na(doc$versions[["numpy"]]))
   expect_equal(unname(doc$versions[["reticulate"]]), as.character(packageVersion("reticulate")))
-  expect_length(doc$missing, 0L)
+  expect_length(doc$problems, 0L)
   out <- capture.output(print(doc))
   # the versions found, not only the labels (which are always printed)
   expect_true(sprintf("  %-14s %s", "torch", doc$versions[["torch"]]) %in% out)
@@ -161,7 +135,7 @@ test_that("a missing Python or torch is an R error with the command that fixes i
   ), env = c("LRTIERS_PYTHON=/nonexistent/bin/python", "RETICULATE_PYTHON="))
   expect_true(any(grepl("lrtiers_python_error", res$output)), info = paste(res$output, collapse = "\n"))
   expect_true(any(grepl("LRTIERS_PYTHON is /nonexistent/bin/python, which does not exist", res$output)))
-  expect_true(any(grepl("install_lrtiers()", res$output, fixed = TRUE)))
+  expect_true(any(grepl("reticulate then provides one", res$output, fixed = TRUE)))
   lacks_torch <- function(python) {
     nzchar(python) && file.exists(python) && !identical(suppressWarnings(system2(python,
       c("-c", shQuote("import torch")), stdout = FALSE, stderr = FALSE)), 0L)
@@ -179,7 +153,7 @@ test_that("a missing Python or torch is an R error with the command that fixes i
   out <- paste(res$output, collapse = "\n")
   expect_match(out, "lrtiers_python_error")
   expect_match(out, "lacks torch")
-  expect_match(out, paste("pip install", lrtiers:::core_requirements()$torch), fixed = TRUE)
+  expect_match(out, lrtiers:::python_requirements()[[1]], fixed = TRUE)
   expect_match(out, "ok: FALSE")
 })
 

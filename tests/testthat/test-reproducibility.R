@@ -176,7 +176,7 @@ test_that("R equals a separate Python process bit for bit (torch keeps its own B
   }
 })
 
-test_that("torch imported by the user after library(lrtiers) still keeps its own BLAS", {
+test_that("torch used from R after lr_core() keeps its own BLAS; no import hook is left", {
   skip_if_no_python()
   fit_code <- c(
     "set.seed(11); x <- matrix(rnorm(20000 * 20), ncol = 20)",
@@ -186,7 +186,12 @@ test_that("torch imported by the user after library(lrtiers) still keeps its own
   )
   after <- run_rscript(c(
     "library(lrtiers)",
+    "invisible(lr_core())  # lrtiers imports torch, with RTLD_DEEPBIND",
     "torch <- reticulate::import('torch')  # rTorch style, before any fit",
+    "sys <- reticulate::import('sys', convert = FALSE)",
+    "hooks <- vapply(reticulate::iterate(sys$meta_path, simplify = FALSE), reticulate::py_str, '')",
+    "cat('hooks:', paste(hooks, collapse = ' '), '\\n')",
+    "cat('dlopen flags:', reticulate::py_to_r(sys$getdlopenflags()), '\\n')",
     fit_code,
     "cat('shielded:', lr_doctor()$torch_shielded, '\\n')"
   ))
@@ -194,6 +199,9 @@ test_that("torch imported by the user after library(lrtiers) still keeps its own
   expect_equal(after$status, 0L, info = out)
   expect_match(out, "shielded: TRUE")
   expect_false(grepl("Warning", out), info = out)
+  # the flag was for that one import: no finder of lrtiers', and the default flags back
+  expect_false(grepl("TorchShield|lrtiers_torch_shield", out), info = out)
+  expect_match(out, sprintf("dlopen flags: %d", reticulate::import("sys")$getdlopenflags()))
   set.seed(11)
   x <- matrix(rnorm(20000 * 20), ncol = 20)
   y <- drop(x %*% rnorm(20)) + rnorm(20000)
@@ -219,6 +227,6 @@ test_that("torch imported before library(lrtiers) makes the first fit warn, once
   out <- paste(res$output, collapse = "\n")
   expect_equal(res$status, 0L, info = out)
   expect_equal(sum(grepl("^warned:", res$output)), 1L, info = out)
-  expect_match(out, "library(lrtiers) before anything imports torch", fixed = TRUE)
+  expect_match(out, "call lrtiers::lr_core() (or fit) before", fixed = TRUE)
   expect_match(out, "shielded: FALSE")
 })

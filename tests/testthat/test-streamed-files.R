@@ -305,3 +305,25 @@ test_that("the file-path method's formals show the core's defaults", {
   }
   expect_true("chunk_rows" %in% names(formals(lrtiers:::lr_fit.formula)))
 })
+
+test_that("a logical column of a file is named as lm() names it (flagTRUE), and predicts", {
+  skip_if_no_streaming()
+  data <- transform(cars(), flag = hp > 120)
+  pa <- reticulate::import("pyarrow")
+  path <- withr::local_tempfile(fileext = ".parquet")
+  columns <- lapply(as.list(data), function(col) {
+    if (is.logical(col)) pa$array(col, type = pa$bool_()) else pa$array(col, type = pa$float64())
+  })
+  reticulate::import("pyarrow.parquet")$write_table(pa$table(reticulate::dict(columns)), path)
+  fit <- lr_fit(mpg ~ wt + flag, data = path, seed = 1)
+  ref <- lm(mpg ~ wt + flag, data = data)
+  expect_identical(names(coef(fit)), names(coef(ref)))
+  expect_identical(names(coef(fit))[[3]], "flagTRUE")
+  expect_lm_digits(fit, ref)
+  new <- data.frame(wt = c(2.5, 3), flag = c(TRUE, TRUE))
+  expect_equal(predict(fit, newdata = new), predict(ref, newdata = new), tolerance = 1e-6)
+  # CSV: true/false read as booleans
+  csv <- withr::local_tempfile(fileext = ".csv")
+  utils::write.csv(transform(data, flag = tolower(flag)), csv, row.names = FALSE, quote = FALSE)
+  expect_identical(names(coef(lr_fit(mpg ~ wt + flag, data = csv, seed = 1))), names(coef(ref)))
+})
