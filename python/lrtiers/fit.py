@@ -16,7 +16,7 @@ import torch
 
 from . import __version__
 from .distributed import LOCAL, Group, joined_group, spawn
-from .errors import DivergenceError, StepSizeWarning
+from .errors import DivergenceError, SettingError, StepSizeWarning
 from .inputs import XY, check_init, check_weights, prepare_xy
 from .monitor import CallbackStopIteration, Monitor, StopRule
 from .optimizers import OptimizerSpec, resolve_optimizer
@@ -110,9 +110,10 @@ def lr_fit(
                 )
         return fit_source(x, settings_, callback, progress)
     if settings_.world_size != 1:
-        raise ValueError(
+        raise SettingError(
+            "world_size",
             f"world_size={settings_.world_size} needs a streamed source: "
-            "lr_fit(lrtiers.scan(path, x=[...], y=[...]), world_size=...)"
+            "lr_fit(lrtiers.scan(path, x=[...], y=[...]), world_size=...)",
         )
     if y is None:
         raise TypeError("lr_fit() needs y, the response (or a streamed source as x)")
@@ -159,7 +160,9 @@ def _run(
     layout = layout_for(rows, settings, group)
     data = BlockData(rows, layout, group, settings.dtype, settings.device, val)
     if data.n_train == 0:
-        raise ValueError(f"validation={settings.validation} leaves no rows for training")
+        raise SettingError(
+            "validation", f"validation={settings.validation} leaves no rows for training"
+        )
     ref = streamed_reference(data, settings.intercept, settings.alias_tol)
     kept = data.kept = ~ref.feature_aliased
     _check_rank(ref)
@@ -299,10 +302,11 @@ def _plan(
 ) -> _Plan:
     lipschitz, mu = pre.curvature(ref, q)
     if not (math.isfinite(lipschitz) and lipschitz > 0):
-        raise ValueError(
+        raise SettingError(
+            "precondition",
             f"the curvature of the loss on the columns as given is {lipschitz:.3g}: they are "
             f"too large or too small for float64 gradient descent with "
-            f"precondition={settings.precondition!r}; use precondition='orthogonal'"
+            f"precondition={settings.precondition!r}; use precondition='orthogonal'",
         )
     spec = resolve_optimizer(settings, lipschitz, mu, float(np.sqrt(np.mean(ref.y_spread**2))))
     if settings.lr != "auto" and spec.lr > spec.lr_max:
@@ -471,7 +475,9 @@ def _weighted_fit(data: XY, w: np.ndarray, settings: Settings, callback) -> LRFi
     need no weights. SSE, history and losses are the weighted ones (lm()'s deviance).
     """
     if settings.validation is not None:
-        raise ValueError("weights cannot be combined with validation: validate separately")
+        raise SettingError(
+            "validation", "weights cannot be combined with validation: validate separately"
+        )
     root = np.sqrt(w)[:, None]
     intercept = settings.intercept
     columns = [root] if intercept else []
@@ -538,9 +544,10 @@ def split_rows(n: int, validation: float, seed: int) -> tuple[np.ndarray, np.nda
     np.random.RandomState(seed).shuffle(order)  # seed 003's shuffled split
     n_train = int(n * (1 - validation))
     if n_train < 1 or n_train == n:
-        raise ValueError(
+        raise SettingError(
+            "validation",
             f"validation={validation} leaves {n_train} of {n} rows for training; "
-            "both parts need at least one row"
+            "both parts need at least one row",
         )
     return order[:n_train], order[n_train:]
 

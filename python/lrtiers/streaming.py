@@ -47,7 +47,7 @@ import torch
 
 from .batches import sampler_generator, shuffled_blocks
 from .distributed import Group
-from .errors import StreamedValueError
+from .errors import SettingError, StreamedValueError
 from .monitor import Monitor
 from .precondition import Preconditioner
 from .reference import Reference, reference_over_blocks
@@ -404,14 +404,16 @@ class BlockMonitor(Monitor):
 def check_streamable(settings: Any) -> None:
     """What a streamed fit cannot do, said before reading anything."""
     if settings.optimizer == "lbfgs":
-        raise ValueError(
+        raise SettingError(
+            "optimizer",
             "optimizer 'lbfgs' needs the data in memory (its line search evaluates the loss "
-            "many times a step); streamed sources support 'sgd', 'momentum', 'nesterov', 'adam'"
+            "many times a step); streamed sources support 'sgd', 'momentum', 'nesterov', 'adam'",
         )
     if isinstance(settings.validation, tuple):
-        raise ValueError(
+        raise SettingError(
+            "validation",
             "validation data cannot be given with a streamed source: use a fraction "
-            "(validation=0.2 holds out a seeded fifth of every block)"
+            "(validation=0.2 holds out a seeded fifth of every block)",
         )
 
 
