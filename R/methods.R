@@ -98,30 +98,55 @@ fit_footer <- function(x, digits) {
 }
 
 #' @rdname lr_fit-methods
+#' @param correlation,symbolic.cor As in [stats::summary.lm()].
 #' @export
-summary.lr_fit <- function(object, ...) {
+summary.lr_fit <- function(object, correlation = FALSE, symbolic.cor = FALSE, ...) {
   check_no_dots(...)
+  extras <- training_summary(object)
+  if (inherits(object, "lm") && !is.null(object$qr)) {
+    # summary.lm() (summary.mlm(): one per response) on the trained coefficients and
+    # residuals, from the QR: lm()'s object, lm()'s warnings ("essentially perfect fit")
+    out <- NextMethod()
+    warn_not_converged(object, "summary()")
+    if (object$multi) {
+      return(structure(out, lrtiers = extras, class = c("summary.lr_fit", class(out))))
+    }
+    return(structure(c(unclass(out), extras), class = c("summary.lr_fit", class(out))))
+  }
+  # a fit without its rows (read by lr_load(), streamed from a file): what the core's
+  # record allows, in summary.lm()'s names
   tables <- coef_tables(object)
-  gap <- object$loss - object$optimum$loss
-  distance <- max(abs(as.vector(object$coefficients) - as.vector(object$optimum$coefficients)),
-    na.rm = TRUE
-  )
+  statistics <- fit_statistics(object)
+  single <- function(v) if (object$multi) v else v[[1L]]
   out <- list(
     call = object$call,
-    header = fit_header(object),
+    terms = object$terms,
     coefficients = if (object$multi) tables else tables[[1L]],
-    aliased = object$aliased,
-    sigma = if (object$df.residual > 0) sqrt(object$sse / object$df.residual) else
-      rep(NaN, length(object$sse)),
+    aliased = is.na(as.matrix(object$coefficients)[, 1L]),
+    sigma = single(if (object$df.residual > 0) sqrt(object$sse / object$df.residual) else
+      rep(NaN, length(object$sse))),
     df = c(object$rank, object$df.residual, length(object$xtx_inv[1, ])),
-    r.squared = r_squared(object),
-    adj.r.squared = fit_statistics(object)$adj.r.squared,
-    fstatistic = fit_statistics(object)$fstatistic,
-    residuals = if (!is.null(object$residuals)) weighted_residuals(object),
+    r.squared = single(statistics$r.squared),
+    adj.r.squared = single(statistics$adj.r.squared),
+    fstatistic = single(statistics$fstatistic),
+    cov.unscaled = object$xtx_inv,
+    na.action = object$na.action,
+    multi = object$multi
+  )
+  warn_not_converged(object, "summary()")
+  structure(c(out, extras), class = "summary.lr_fit")
+}
+
+#' What summary() adds to summary.lm(): the training, the least-squares answer, the verdict
+#' @noRd
+training_summary <- function(object) {
+  list(
+    header = fit_header(object),
     loss = object$loss,
     optimum_loss = object$optimum$loss,
-    loss_gap = gap,
-    max_coef_distance = distance,
+    loss_gap = object$loss - object$optimum$loss,
+    max_coef_distance = max(abs(as.vector(object$coefficients) -
+      as.vector(object$optimum$coefficients)), na.rm = TRUE),
     converged = object$converged,
     verdict = object$verdict,
     verdict_line = verdict_line(object),
@@ -133,37 +158,77 @@ summary.lr_fit <- function(object, ...) {
       utils::tail(object$history$val_loss, 1L)
     },
     preconditioner = object$preconditioner$kind %||% "none",
-    na.action = object$na.action,
-    source_line = source_line(object),
-    multi = object$multi
+    source_line = source_line(object)
   )
-  warn_not_converged(object, "summary()")
-  structure(out, class = "summary.lr_fit")
 }
 
 #' @rdname lr_fit-methods
 #' @export
 print.summary.lr_fit <- function(x, digits = max(3L, getOption("digits") - 3L),
                                  signif.stars = getOption("show.signif.stars"), ...) {
-  check_no_dots(...)
-  cat(x$header, "\n", sep = "")
+  extras <- attr(x, "lrtiers") %||% x
+  cat(extras$header, "\n", sep = "")
+  if (!extras$converged) {
+    cat("NOT converged: the standard errors, t and p values are OLS standard errors at the",
+      "fitted estimate (NOT least squares).\n")
+  }
+  if (inherits(x, "summary.lm")) {
+    utils::getS3method("print", "summary.lm")(x, digits = digits, signif.stars = signif.stars,
+      ...)
+  } else if (inherits(x, "listof")) {
+    for (response in names(x)) { # print.listof(), with summary.lm()'s printer
+      cat(response, ":\n", sep = "")
+      utils::getS3method("print", "summary.lm")(x[[response]], digits = digits,
+        signif.stars = signif.stars, ...)
+      cat("\n")
+    }
+  } else {
+    print_record_summary(x, digits, signif.stars)
+  }
+  cat(sprintf(
+    "Training loss (MSE): %s after %d epoch%s (stop: %s)\n",
+    format(extras$loss, digits = digits), extras$epochs_run,
+    if (extras$epochs_run == 1L) "" else "s", extras$stop_reason
+  ))
+  cat(sprintf(
+    "Least squares (lm()): loss %s; gap %s; largest coefficient distance %s\n",
+    format(extras$optimum_loss, digits = digits), format(extras$loss_gap, digits = 3L),
+    format(extras$max_coef_distance, digits = 3L)
+  ))
+  cat(sprintf(
+    "Rows: %d for training%s; trained on %s columns\n", extras$n_train,
+    if (extras$n_val > 0L) {
+      sprintf(", %d for validation (final validation loss %s)", extras$n_val,
+        format(extras$val_loss %||% NA_real_, digits = digits))
+    } else {
+      ""
+    },
+    switch(extras$preconditioner,
+      orthogonal = "orthonormalised",
+      scale = "standardised",
+      "raw"
+    )
+  ))
+  if (!is.null(extras$source_line)) {
+    cat(strwrap(extras$source_line, width = getOption("width")), sep = "\n")
+  }
+  cat(strwrap(extras$verdict_line, width = getOption("width")), sep = "\n")
+  invisible(x)
+}
+
+#' summary() of a fit without its rows: the coefficient tables and what the record allows,
+#' laid out as print.summary.lm() lays them out
+#' @noRd
+print_record_summary <- function(x, digits, signif.stars) {
   if (!is.null(x$call)) {
     cat("\nCall:\n", paste(deparse(x$call), sep = "\n", collapse = "\n"), "\n", sep = "")
   }
   tables <- if (x$multi) x$coefficients else list(x$coefficients)
   n_aliased <- sum(x$aliased)
-  residuals <- if (!is.null(x$residuals)) as.matrix(x$residuals)
   for (i in seq_along(tables)) {
-    if (!is.null(residuals)) print_residuals(residuals[, i], x$df[[2L]], digits,
-      if (x$multi) names(tables)[[i]])
     cat(
       "\nCoefficients", if (x$multi) sprintf(" (response %s)", names(tables)[[i]]),
-      if (!x$converged) ", OLS standard errors at the fitted estimate (NOT least squares)",
-      if (n_aliased) {
-        sprintf(": (%d not defined because of singularities)", n_aliased)
-      } else {
-        ":"
-      },
+      if (n_aliased) sprintf(": (%d not defined because of singularities)", n_aliased) else ":",
       "\n",
       sep = ""
     )
@@ -175,55 +240,12 @@ print.summary.lr_fit <- function(x, digits = max(3L, getOption("digits") - 3L),
       "\nResidual standard error: %s on %d degrees of freedom\n",
       format(signif(x$sigma[[i]], digits)), x$df[[2L]]
     ))
-    if (!is.na(x$r.squared[[i]])) {
-      # summary.lm()'s own cat() calls, spaces included
-      f <- x$fstatistic[[i]]
-      cat("Multiple R-squared: ", formatC(x$r.squared[[i]], digits = digits))
-      if (!is.null(f) && !anyNA(f)) {
-        cat(
-          ",\tAdjusted R-squared: ", formatC(x$adj.r.squared[[i]], digits = digits),
-          "\nF-statistic:", formatC(f[["value"]], digits = digits), "on", f[["numdf"]], "and",
-          f[["dendf"]], "DF,  p-value:",
-          format.pval(stats::pf(f[["value"]], f[["numdf"]], f[["dendf"]], lower.tail = FALSE),
-            digits = digits)
-        )
-      } else {
-        cat(",\tAdjusted R-squared: ", formatC(x$adj.r.squared[[i]], digits = digits))
-      }
-      cat("\n")
+    if (length(x$na.action)) {
+      cat(sprintf("  (%d observation%s deleted due to missingness)\n", length(x$na.action),
+        if (length(x$na.action) == 1L) "" else "s"))
     }
   }
-  cat(sprintf(
-    "\nTraining loss (MSE): %s after %d epoch%s (stop: %s)\n",
-    format(x$loss, digits = digits), x$epochs_run, if (x$epochs_run == 1L) "" else "s",
-    x$stop_reason
-  ))
-  cat(sprintf(
-    "Least squares (lm()): loss %s; gap %s; largest coefficient distance %s\n",
-    format(x$optimum_loss, digits = digits), format(x$loss_gap, digits = 3L),
-    format(x$max_coef_distance, digits = 3L)
-  ))
-  cat(sprintf(
-    "Rows: %d for training%s; trained on %s columns\n", x$n_train,
-    if (x$n_val > 0L) {
-      sprintf(", %d for validation (final validation loss %s)", x$n_val,
-        format(x$val_loss %||% NA_real_, digits = digits))
-    } else {
-      ""
-    },
-    switch(x$preconditioner,
-      orthogonal = "orthonormalised",
-      scale = "standardised",
-      "raw"
-    )
-  ))
-  if (length(x$na.action)) {
-    cat(sprintf("(%d observation%s deleted due to missingness)\n", length(x$na.action),
-      if (length(x$na.action) == 1L) "" else "s"))
-  }
-  if (!is.null(x$source_line)) cat(strwrap(x$source_line, width = getOption("width")), sep = "\n")
-  cat(strwrap(x$verdict_line, width = getOption("width")), sep = "\n")
-  invisible(x)
+  cat("\n")
 }
 
 #' A coefficient table with NA rows for the aliased coefficients, in their places
@@ -232,7 +254,7 @@ with_aliased_rows <- function(table, aliased) {
   if (!any(aliased)) {
     return(table)
   }
-  all_names <- c(if ("(Intercept)" %in% rownames(table)) "(Intercept)", names(aliased))
+  all_names <- union(intersect("(Intercept)", rownames(table)), names(aliased))
   out <- matrix(NA_real_, length(all_names), ncol(table), dimnames = list(all_names, colnames(table)))
   out[rownames(table), ] <- table
   out
@@ -269,8 +291,6 @@ standard_errors <- function(object) {
   se[is.na(d), ] <- NA_real_
   se
 }
-
-r_squared <- function(object) fit_statistics(object)$r.squared
 
 #' summary.lm()'s R-squared, adjusted R-squared and F statistic, one per output (NA without
 #' the training data): mss from the fitted values (less any offset), rss the fit's SSE
@@ -317,26 +337,6 @@ summary_lm_uses_offset <- function() {
   any(grepl("offset", deparse(stats::summary.lm), fixed = TRUE))
 }
 
-#' summary.lm()'s residuals: weighted by sqrt(w)
-#' @noRd
-weighted_residuals <- function(object) {
-  r <- object$residuals
-  if (!is.null(object$weights)) r <- r * sqrt(object$weights)
-  r
-}
-
-print_residuals <- function(r, rdf, digits, response = NULL) {
-  cat("\n", if (is.null(response)) "" else paste0("Response ", response, ": "),
-    if (rdf > 5L) "Residuals:\n" else "ALL residuals:\n", sep = "")
-  if (rdf > 5L) {
-    q <- stats::quantile(r)
-    names(q) <- c("Min", "1Q", "Median", "3Q", "Max")
-    print(structure(zapsmall(q, digits + 1L), names = names(q)), digits = digits)
-  } else {
-    print(r, digits = digits)
-  }
-}
-
 #' @rdname lr_fit-methods
 #' @export
 coef.lr_fit <- function(object, ...) {
@@ -346,8 +346,16 @@ coef.lr_fit <- function(object, ...) {
 
 #' @rdname lr_fit-methods
 #' @export
-vcov.lr_fit <- function(object, ...) {
+vcov.lr_fit <- function(object, complete = TRUE, ...) {
+  if (inherits(object, "lm") && !is.null(object$qr)) {
+    return(NextMethod()) # vcov.lm(), vcov.mlm(): from the R factor of the QR, as lm()
+  }
   check_no_dots(...)
+  check_flag(complete, "complete")
+  if (!complete) {
+    kept <- !is.na(diag(object$xtx_inv))
+    object$xtx_inv <- object$xtx_inv[kept, kept, drop = FALSE]
+  }
   xtx <- object$xtx_inv
   df <- object$df.residual
   sigma2 <- if (df > 0) object$sse / df else rep(NaN, length(object$sse))
@@ -368,8 +376,11 @@ vcov.lr_fit <- function(object, ...) {
 #' @rdname lr_fit-methods
 #' @export
 confint.lr_fit <- function(object, parm, level = 0.95, ...) {
-  check_no_dots(...)
   warn_not_converged(object, "confint()")
+  if (inherits(object, "lm") && !is.null(object$qr)) {
+    return(NextMethod())
+  }
+  check_no_dots(...)
   est <- as.vector(object$coefficients)
   se <- as.vector(standard_errors(object))
   names <- if (object$multi) {
@@ -411,10 +422,13 @@ pad_rows <- function(object, values) {
 
 #' @rdname lr_fit-methods
 #' @export
-residuals.lr_fit <- function(object, ...) {
-  check_no_dots(...)
+residuals.lr_fit <- function(object, type = c("working", "response", "deviance", "pearson",
+                                               "partial"), ...) {
   check_has_data(object, "residuals()")
-  pad_rows(object, object$residuals)
+  # stats' methods for lm (the influence measures, AIC, drop1(), plot.lm(), ...) read the
+  # residuals here: a fit that has not converged says so in each of them
+  warn_not_converged(object, "residuals()")
+  NextMethod() # residuals.lm(): every type, padded as na.action says
 }
 
 #' @rdname lr_fit-methods
@@ -440,14 +454,35 @@ formula.lr_fit <- function(x, ...) {
 #' @export
 predict.lr_fit <- function(object, newdata = NULL, se.fit = FALSE,
                            interval = c("none", "confidence", "prediction"), level = 0.95,
-                           na.action = stats::na.pass, ...) {
+                           type = c("response", "terms"), terms = NULL,
+                           na.action = stats::na.pass, offset = NULL, ...) {
   check_no_dots(...)
   check_flag(se.fit, "se.fit")
   interval <- match_choice(interval, "interval", c("none", "confidence", "prediction"))
+  type <- match_choice(type, "type", c("response", "terms"))
   check_level(level)
   inference <- se.fit || interval != "none"
-  if (inference) check_single_output(object, "predict(se.fit = , interval = )")
+  if (inference || type == "terms") {
+    check_single_output(object, "predict(se.fit = , interval = , type = \"terms\")")
+  }
   warn_not_converged(object, "predict()")
+  if (inherits(object, "lm") && !is.null(object$qr) && !is.null(object$terms) &&
+    (inference || type == "terms")) {
+    if (is.null(newdata)) check_has_data(object, "predict() without newdata")
+    # predict.lm(): standard errors from the R factor, the terms from the model frame
+    predict_lm <- utils::getS3method("predict", "lm")
+    return(if (is.null(newdata)) {
+      predict_lm(object, se.fit = se.fit, interval = interval, level = level, type = type,
+        terms = terms, na.action = na.action)
+    } else {
+      predict_lm(object, newdata, se.fit = se.fit, interval = interval, level = level,
+        type = type, terms = terms, na.action = na.action)
+    })
+  }
+  if (type == "terms") {
+    abort("predict(type = \"terms\") needs a formula fit with its rows in memory.",
+      class = "lrtiers_argument_error")
+  }
   if (is.null(newdata)) {
     check_has_data(object, "predict() without newdata")
     fit <- object$fitted.values
@@ -457,6 +492,14 @@ predict.lr_fit <- function(object, newdata = NULL, se.fit = FALSE,
     warn_rank_deficient(object)
     built <- prediction_matrix(object, newdata, na.action)
     x <- built$x
+    if (identical(object$interface, "xy") && !is.null(object$offset)) {
+      # an x/y fit's offset is not a column of x: predictions need the new rows' offset
+      if (is.null(offset)) {
+        abort("this fit has an offset: give predict(fit, newdata, offset = ) the new rows' offset.",
+          class = "lrtiers_argument_error")
+      }
+      built$offset <- check_offset(offset, nrow(x), NULL)
+    }
     offset <- built$offset
     complete <- stats::complete.cases(x) & if (is.null(offset)) TRUE else !is.na(offset)
     pred <- if (any(complete)) core_predict(object, x[complete, , drop = FALSE])

@@ -88,3 +88,12 @@ warn_rank_deficient <- function(x) {
     class = "lrtiers_rank_deficiency_warning", type = "warning"
   ))
 }
+
+#' Evaluate `expr` without the convergence warning: for a view that has given it once
+#' already and then calls methods that would give it again (residuals.lr_fit())
+#' @noRd
+without_convergence_warning <- function(expr) {
+  withCallingHandlers(expr, lrtiers_convergence_warning = function(w) {
+    invokeRestart("muffleWarning")
+  })
+}
