@@ -71,6 +71,9 @@ df.residual.lr_fit <- function(object, ...) {
 #' @rdname lr_fit-lm-methods
 #' @export
 weights.lr_fit <- function(object, ...) {
+  if (inherits(object, "lm")) {
+    return(NextMethod()) # rows of weight 0 too, padded as na.action says
+  }
   check_no_dots(...)
   w <- object$weights
   if (is.null(w)) {

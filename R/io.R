@@ -83,7 +83,7 @@ lr_load <- function(path) {
   parts <- read_formula_section(section, record)
   new_lr_fit(record,
     interface = "file", terms = parts$terms, xlevels = parts$xlevels,
-    contrasts = parts$contrasts, offset_call = parts$offset_call
+    contrasts = parts$contrasts, offset_call = parts$offset_call, call = parts$call
   )
 }
 
@@ -125,7 +125,9 @@ formula_section <- function(fit) {
     xlevels = lapply(fit$xlevels, as.list),
     contrasts = if (length(contrasts)) contrasts else structure(list(), names = character()),
     offset = if (!is.null(fit$offset_call)) deparse_exact(fit$offset_call),
-    na_dropped = length(fit$na.action)
+    na_dropped = length(fit$na.action),
+    # the call that made the fit: update() on a loaded fit refits as on the original
+    call = if (!is.null(fit$call)) deparse_exact(fit$call)
   )
 }
 
@@ -150,7 +152,8 @@ read_formula_section <- function(section, record) {
     terms = terms,
     xlevels = if (length(xlevels)) xlevels,
     contrasts = if (length(contrasts)) contrasts,
-    offset_call = if (!is.null(section$offset)) str2lang(section$offset)
+    offset_call = if (!is.null(section$offset)) str2lang(section$offset),
+    call = if (!is.null(section$call)) str2lang(section$call)
   )
 }
 

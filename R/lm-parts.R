@@ -31,11 +31,14 @@ lm_parts <- function(design, y, weights = NULL, offset = NULL, aliased, qr = TRU
     z <- z * root
   }
   rank <- sum(!aliased)
-  order <- c(which(!aliased), which(aliased))
+  order <- unname(c(which(!aliased), which(aliased)))
   # tol = 0: dqrdc2 moves no column; the aliased ones are last already, and rank says
   # where the estimated columns end (qr.qty(), qr.R(), chol2inv() read the first `rank`)
   decomposition <- base::qr(x[, order, drop = FALSE], tol = 0, LAPACK = FALSE)
   decomposition$pivot <- order[decomposition$pivot]
+  # as lm.fit()'s: the design's columns in pivoted order, with its attributes
+  attr(decomposition$qr, "assign") <- assign
+  attr(decomposition$qr, "contrasts") <- attr(design, "contrasts")
   decomposition$rank <- rank
   decomposition$tol <- 1e-7
   effects <- base::qr.qty(decomposition, z)
@@ -47,6 +50,31 @@ lm_parts <- function(design, y, weights = NULL, offset = NULL, aliased, qr = TRU
     names(effects) <- names_effects
   }
   list(qr = if (qr) decomposition, effects = effects, assign = assign)
+}
+
+# Views of lm()'s that read the QR and effects (Q'y) but not the residuals: on a fit that
+# has not converged they are the least-squares fit's, not this one's, and say so
+
+#' @rdname lr_fit-methods
+#' @export
+proj.lr_fit <- function(object, ...) {
+  warn_not_converged(object, "proj()")
+  NextMethod()
+}
+
+#' @rdname lr_fit-methods
+#' @export
+effects.lr_fit <- function(object, ...) {
+  warn_not_converged(object, "effects()")
+  NextMethod()
+}
+
+#' @rdname lr_fit-methods
+#' @param nsim,seed As in [stats::simulate()].
+#' @export
+simulate.lr_fit <- function(object, nsim = 1, seed = NULL, ...) {
+  warn_not_converged(object, "simulate()")
+  NextMethod()
 }
 
 #' A fit on rows in memory with lm()'s components: class c("lr_fit", "lm") (and "mlm" for

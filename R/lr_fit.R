@@ -233,6 +233,7 @@ lr_fit.formula <- function(formula, data, ..., weights, offset, subset, na.actio
   fit <- with_lm_parts(fit, qr = qr)
   if (x) fit$x <- design_matrix(fit)
   if (!model) fit$model <- NULL
+  if (y) fit$y <- stats::model.response(fit$model %||% stats::model.frame(fit), "numeric")
   if (!y) fit$y <- NULL
   fit
 }

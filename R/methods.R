@@ -28,9 +28,25 @@
 #' contribute nothing, with a warning (class
 #' `lrtiers_rank_deficiency_warning`), as `predict.lm()` warns.
 #'
+#' A fit made on rows in memory is also an `lm` object (class
+#' `c("lr_fit", "lm")`, with `"mlm"` for several outputs): it carries
+#' `lm()`'s components (`qr`, the QR of the design as [stats::lm.fit()]
+#' computes it, `effects`, `assign`, `rank`, `df.residual`, `residuals`,
+#' `fitted.values`, `terms`, `model`, ...) with the trained coefficients, so
+#' that the methods of stats and of other packages for `lm` objects work on it
+#' (`drop1()`, `add1()`, `step()`, `extractAIC()`, `dffits()`,
+#' `influence.measures()`, `dummy.coef()`, `effects()`, `alias()`,
+#' `simulate()`, `proj()`, ...). Their numbers are those of the fitted
+#' estimate: `lm()`'s once the fit has converged. On a fit that has not
+#' converged, `residuals()`, which they all call, warns (class
+#' `lrtiers_convergence_warning`). A fit read by [lr_load()] or trained on a
+#' streamed file has no rows and is an `lr_fit` only.
+#'
 #' `vcov()` has `NA` rows and columns for aliased coefficients (as
-#' `vcov(lm_fit)`); for a multi-output fit, `NA` covariances between outputs
-#' (the core reports one residual sum of squares per output).
+#' `vcov(lm_fit)`; `complete = FALSE` leaves them out). On a fit in memory it
+#' is [stats::vcov()]'s for `lm`, from the R factor of the QR; on a fit without
+#' its rows, from the core's `(X'X)^-1` (computed from its R factor), with `NA`
+#' covariances between the outputs of a multi-output fit.
 #'
 #' @param object,x An `lr_fit` (or its summary).
 #' @param newdata Data to predict: a data frame for formula fits, a numeric
@@ -39,6 +55,10 @@
 #' @param na.action What to do with missing values in `newdata`: the default
 #'   [stats::na.pass()] returns `NA` for those rows.
 #' @param parm,level As in [stats::confint()].
+#' @param complete As in [stats::vcov()]: `NA` rows and columns for aliased
+#'   coefficients (`TRUE`) or not.
+#' @param type For `residuals()`: as [stats::residuals.lm()]; for `predict()`:
+#'   `"response"` or `"terms"` (each term's contribution), as [stats::predict.lm()].
 #' @param digits Significant digits to print.
 #' @param signif.stars Print significance stars.
 #' @param ... Not used (an argument landing here is an error).
@@ -403,6 +423,21 @@ confint.lr_fit <- function(object, parm, level = 0.95, ...) {
 }
 
 #' @rdname lr_fit-methods
+#' @param scale,k As in [stats::extractAIC()].
+#' @export
+extractAIC.lr_fit <- function(fit, scale = 0, k = 2, ...) {
+  if (inherits(fit, "lm")) {
+    return(NextMethod())
+  }
+  # extractAIC.lm()'s definition, from the record (a fit without its rows)
+  n <- fit$n_train
+  edf <- n - fit$df.residual
+  rss <- deviance(fit)
+  dev <- if (scale > 0) rss / scale - n else n * log(rss / n)
+  c(edf, dev + k * edf)
+}
+
+#' @rdname lr_fit-methods
 #' @export
 fitted.lr_fit <- function(object, ...) {
   check_no_dots(...)
@@ -427,7 +462,7 @@ residuals.lr_fit <- function(object, type = c("working", "response", "deviance",
   check_has_data(object, "residuals()")
   # stats' methods for lm (the influence measures, AIC, drop1(), plot.lm(), ...) read the
   # residuals here: a fit that has not converged says so in each of them
-  warn_not_converged(object, "residuals()")
+  warn_not_converged_once(object, "residuals()")
   NextMethod() # residuals.lm(): every type, padded as na.action says
 }
 
@@ -449,8 +484,11 @@ formula.lr_fit <- function(x, ...) {
 #' @rdname lr_fit-methods
 #' @param se.fit Return standard errors of the predictions too (a list, as
 #'   [stats::predict.lm()]).
-#' @param interval `"none"`, `"confidence"` or `"prediction"`: intervals as
-#'   [stats::predict.lm()] gives them, at `level`.
+#' @param interval `"none"`, `"confidence"` or `"prediction"` (abbreviations
+#'   too, as `"conf"`): intervals as [stats::predict.lm()] gives them, at `level`.
+#' @param terms For `predict(type = "terms")`: the terms to give (default all).
+#' @param offset For an x/y fit with an `offset`: the offset of the rows of
+#'   `newdata` (formula fits evaluate theirs in `newdata`).
 #' @export
 predict.lr_fit <- function(object, newdata = NULL, se.fit = FALSE,
                            interval = c("none", "confidence", "prediction"), level = 0.95,
