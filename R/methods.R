@@ -126,6 +126,12 @@ summary.lr_fit <- function(object, correlation = FALSE, symbolic.cor = FALSE, ..
   if (inherits(object, "lm") && !is.null(object$qr)) {
     # summary.lm() (summary.mlm(): one per response) on the trained coefficients and
     # residuals, from the QR: lm()'s object, lm()'s warnings ("essentially perfect fit")
+    if (object$df.residual == 0L && object$converged) {
+      # saturated: least squares interpolates, its residuals are 0 (lm(): "ALL 5 residuals
+      # are 0", NaN standard errors); the trained ones are round-off, which would make
+      # them Inf
+      object$residuals[] <- 0
+    }
     out <- NextMethod()
     warn_not_converged(object, "summary()")
     if (object$multi) {
