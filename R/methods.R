@@ -42,6 +42,11 @@
 #' `lrtiers_convergence_warning`). A fit read by [lr_load()] or trained on a
 #' streamed file has no rows and is an `lr_fit` only.
 #'
+#' One difference remains outside lrtiers' reach: sandwich's `vcovCL()`
+#' picks its default adjustment by the first class name (HC1 for `"lm"`, HC0
+#' otherwise), so on an `lr_fit` give `type = "HC1"` for the numbers of
+#' `vcovCL()` on the same `lm()` fit.
+#'
 #' `vcov()` has `NA` rows and columns for aliased coefficients (as
 #' `vcov(lm_fit)`; `complete = FALSE` leaves them out). On a fit in memory it
 #' is [stats::vcov()]'s for `lm`, from the R factor of the QR; on a fit without
