@@ -1,15 +1,16 @@
 # lm()'s inference methods for lr_fit: sigma, deviance, logLik, the influence
-# measures, model.matrix/model.frame, anova. They are computed, as in lm(), from the
-# fitted coefficients' residuals and the core's (X'WX)^-1: on a converged fit they are
-# lm()'s numbers; on one that has not converged they describe the fitted estimate (the
-# verdict says so in every view).
+# measures, model.matrix/model.frame, anova. A fit on rows in memory is an lm object
+# (R/lm-parts.R): these hand it to stats' methods for lm, which read the trained
+# residuals and the QR of the design; a fit without its rows (loaded, streamed) answers
+# from the core's record. On a converged fit they are lm()'s numbers; on one that has not
+# converged they describe the fitted estimate, and say so.
 
 #' lm()'s methods for lr_fit objects
 #'
 #' The methods users of [stats::lm()] call, with `lm()`'s definitions: on a
-#' converged fit they equal `lm()`'s results (to about 7 significant digits);
-#' on a fit that has not converged they describe the fitted estimate, and the
-#' fit says it has not converged in `print()`, `summary()` and the broom verbs.
+#' converged fit they equal `lm()`'s results (to about 7 significant digits or
+#' better); on a fit that has not converged they describe the fitted estimate,
+#' and warn (class `lrtiers_convergence_warning`).
 #'
 #' * `sigma()`, `deviance()` (the residual sum of squares, weighted with
 #'   `weights`), `df.residual()`, `nobs()`, `logLik()` (and through it `AIC()`
@@ -17,17 +18,17 @@
 #' * `model.matrix()`: the design with the intercept column, as `lm()`'s;
 #'   `model.frame()`: the model frame (formula fits) of the training rows;
 #'   `variable.names()`: the coefficient names (`full = FALSE`: estimated ones).
-#' * The influence measures, from the hat values `w x'(X'WX)^-1 x`:
-#'   `hatvalues()`, `influence()` (`hat`, `coefficients`, `sigma`, `wt.res`, as
-#'   [stats::lm.influence()]), `cooks.distance()`, `rstandard()`,
-#'   `rstudent()`, `dfbeta()`.
-#' * `anova(fit)`: the sequential sums of squares of the terms (from R's QR of
-#'   the model matrix, as [stats::anova.lm()]; the residual line is the fit's);
-#'   `anova(fit1, fit2, ...)`: nested fits compared by F tests on their
-#'   residual sums of squares.
+#' * The influence measures, stats' own from the QR of the design (never an
+#'   inverse of `X'WX`): `hatvalues()`, `influence()` (as
+#'   [stats::lm.influence()]), `cooks.distance()`, `rstandard()` (`type =
+#'   "predictive"` too), `rstudent()`, `dfbeta()`, and the functions built on
+#'   them (`dffits()`, `dfbetas()`, `covratio()`, `influence.measures()`).
+#' * `anova(fit)`: [stats::anova.lm()] (the sequential sums of squares from the
+#'   QR's effects, the residual line the fit's); `anova(fit1, fit2, ...,
+#'   test = )`: nested fits compared as `anova.lm()` compares them (F,
+#'   `"Chisq"`, `"Cp"`).
 #'
-#' Single-output fits only, except `model.matrix()`, `model.frame()`,
-#' `hatvalues()`, `weights()` and `nobs()`.
+#' Multi-output fits answer where `lm()`'s (class `mlm`) do.
 #'
 #' @param object,model,formula An `lr_fit`.
 #' @param full For `variable.names()`: all coefficient names (`TRUE`) or only

@@ -52,31 +52,6 @@ lm_parts <- function(design, y, weights = NULL, offset = NULL, aliased, qr = TRU
   list(qr = if (qr) decomposition, effects = effects, assign = assign)
 }
 
-# Views of lm()'s that read the QR and effects (Q'y) but not the residuals: on a fit that
-# has not converged they are the least-squares fit's, not this one's, and say so
-
-#' @rdname lr_fit-methods
-#' @export
-proj.lr_fit <- function(object, ...) {
-  warn_not_converged(object, "proj()")
-  NextMethod()
-}
-
-#' @rdname lr_fit-methods
-#' @export
-effects.lr_fit <- function(object, ...) {
-  warn_not_converged(object, "effects()")
-  NextMethod()
-}
-
-#' @rdname lr_fit-methods
-#' @param nsim,seed As in [stats::simulate()].
-#' @export
-simulate.lr_fit <- function(object, nsim = 1, seed = NULL, ...) {
-  warn_not_converged(object, "simulate()")
-  NextMethod()
-}
-
 #' A fit on rows in memory with lm()'s components: class c("lr_fit", "lm") (and "mlm" for
 #' several outputs), as MASS's rlm objects are lm objects too
 #'

@@ -14,8 +14,16 @@
 #'   and transformations go through [stats::model.matrix()]; a multi-output
 #'   fit is `cbind(apples, oranges) ~ temp + rainfall + humidity`. The
 #'   intercept follows the formula (`- 1` or `+ 0` drop it) unless `intercept`
-#'   is given; rows with missing values follow `na.action` (the count dropped
-#'   is reported by `print()` and `summary()`).
+#'   is given (`y ~ 1` trains the intercept alone); rows with missing values
+#'   follow `na.action` (the count dropped is reported by `print()` and
+#'   `summary()`); without `data` the variables come from the formula's
+#'   environment.
+#'
+#' A fit made on data in memory is also an `lm` object (class
+#' `c("lr_fit", "lm")`, `"mlm"` for several outputs), with `lm()`'s components
+#' and the trained coefficients: `lm()`'s methods and the packages built on
+#' them (sandwich, lmtest, car, emmeans, ...) work on it (see
+#' [lr_fit-methods]).
 #' * `lr_fit(x, y, ...)`: `x` a numeric matrix or data frame (numeric columns
 #'   only) or a numeric vector (one feature), `y` a numeric vector or a
 #'   matrix/data frame with one column per output.
@@ -102,16 +110,25 @@
 #' @param ... Not used: any argument that lands here (a misspelt setting, an
 #'   unnamed setting) is an error.
 #' @eval setting_param_docs()
-#' @param weights `NULL` or positive weights, one per row: weighted least
+#' @param weights `NULL` or weights (>= 0), one per row: weighted least
 #'   squares, as `lm(weights = )` (evaluated in `data` for the formula method).
 #'   Every tier then minimises `sum(w * r^2) / n` (divided by the number of
 #'   rows, not by `sum(w)`); `deviance()`, `sigma()`, the history and the
-#'   losses are the weighted ones. Rows of weight 0 are not accepted: drop them
-#'   with `subset`. Not with `validation`.
+#'   losses are the weighted ones. Rows of weight 0 take no part in the fit,
+#'   as in `lm()`, but have fitted values and residuals. Not with `validation`.
 #' @param offset As in [stats::lm()]: a known part of the response (evaluated
-#'   in `data`), like `offset()` terms in the formula. The fit trains on the
-#'   response minus the offset; `fitted()` and `predict()` add it back
-#'   (`predict()` evaluates it in `newdata`).
+#'   in `data`), like `offset()` terms in the formula; for the x/y methods, a
+#'   vector, as [stats::lm.fit()]'s. The fit trains on the response minus the
+#'   offset; `fitted()` and `predict()` add it back (`predict()` evaluates it
+#'   in `newdata`, or takes `offset =` for an x/y fit).
+#' @param contrasts As in [stats::lm()]: a list naming the contrasts of factors
+#'   (e.g. `list(spray = "contr.sum")`).
+#' @param model,qr As in [stats::lm()]: keep the model frame (`model`) and the
+#'   QR of the design (`qr`, which the influence measures, `summary()`,
+#'   `vcov()` and `anova()` read; `qr = FALSE` saves its memory, and those then
+#'   stop as they do for `lm(qr = FALSE)`). For the formula method, `x` and `y`
+#'   are `lm()`'s too: `x = TRUE` keeps the model matrix, `y = TRUE` the
+#'   response (`lr_fit(y ~ x, data, x = TRUE)` reads as in `lm()`).
 #' @param subset,na.action As in [stats::lm()]: rows to use, and what to do
 #'   with missing values (default `getOption("na.action")`).
 #' @param progress Show a progress bar (with the loss) while fitting; by

@@ -1,13 +1,15 @@
-# Methods for lr_fit: what users of lm() expect. Presentation only: the
-# numbers come from the core (coefficients, predictions, SSE, (X'X)^-1); R
-# computes only standard errors, t and p values and intervals from them.
+# Methods for lr_fit: what users of lm() expect. The coefficients and predictions come from
+# the core; a fit on rows in memory is an lm object and hands the inference to stats'
+# methods for lm (from the QR of the design); a fit without its rows uses the core's SSE
+# and (X'X)^-1 (computed there from the R factor).
 
 #' Methods for lr_fit objects
 #'
-#' `summary()` gives the coefficients with standard errors, t and p values
-#' evaluated at the fitted estimate with the ordinary least-squares formula
-#' (`Var(b) = SSE / df * (X'X)^-1`, from the core's SSE and `(X'X)^-1`),
-#' the final loss next to the least-squares loss, the largest distance of a
+#' `summary()` is [stats::summary.lm()]'s object and printout (for several
+#' outputs [stats::summary.mlm()]'s), computed at the fitted estimate:
+#' coefficients with standard errors, t and p values, R-squared, the F
+#' statistic (`$fstatistic`, a named vector), `cov.unscaled`, ... Before it
+#' comes the fit's header; after it the final loss next to the least-squares loss, the largest distance of a
 #' coefficient to the least-squares ([stats::lm()]) answer, the epochs run and
 #' the verdict: how many significant digits the worst coefficient shares with
 #' the least-squares answer. Aliased coefficients are `NA` and reported as
@@ -434,7 +436,7 @@ confint.lr_fit <- function(object, parm, level = 0.95, ...) {
 }
 
 #' @rdname lr_fit-methods
-#' @param scale,k As in [stats::extractAIC()].
+#' @param fit,scale,k For `extractAIC()`: the fit, and as in [stats::extractAIC()].
 #' @export
 extractAIC.lr_fit <- function(fit, scale = 0, k = 2, ...) {
   if (inherits(fit, "lm")) {
@@ -644,4 +646,29 @@ source_line <- function(x) {
   }
   sprintf("Data: %s rows streamed from %s (%s file); the rows are not kept in the fit.",
     format(source$n_rows, big.mark = ",", scientific = FALSE), source$path, source$kind)
+}
+
+# Views of lm()'s that read the QR and effects (Q'y) but not the residuals: on a fit that
+# has not converged they are the least-squares fit's, not this one's, and say so
+
+#' @rdname lr_fit-methods
+#' @export
+proj.lr_fit <- function(object, ...) {
+  warn_not_converged(object, "proj()")
+  NextMethod()
+}
+
+#' @rdname lr_fit-methods
+#' @export
+effects.lr_fit <- function(object, ...) {
+  warn_not_converged(object, "effects()")
+  NextMethod()
+}
+
+#' @rdname lr_fit-methods
+#' @param nsim,seed As in [stats::simulate()].
+#' @export
+simulate.lr_fit <- function(object, nsim = 1, seed = NULL, ...) {
+  warn_not_converged(object, "simulate()")
+  NextMethod()
 }
