@@ -176,8 +176,11 @@
 lr_fit <- function(x, ...) {
   # lm()'s `x = TRUE` (keep the model matrix) binds to this generic's `x`: dispatch on
   # the formula then, as lm(formula, data, x = TRUE) reads
-  if (!missing(x) && is.logical(x) && ...length() && inherits(..1, "formula")) {
-    UseMethod("lr_fit", ..1)
+  if (!missing(x) && is.logical(x) && ...length()) {
+    names <- ...names() %||% rep("", ...length())
+    at <- match("formula", names, nomatch = match("", names)) # named, else the first unnamed
+    formula <- if (!is.na(at)) ...elt(at) # only that argument is evaluated
+    if (inherits(formula, "formula")) UseMethod("lr_fit", formula)
   }
   UseMethod("lr_fit")
 }

@@ -189,6 +189,8 @@ test_that("calls lm() accepts: no data, y ~ 1, contrasts, x/y/model/qr, offsets 
   expect_identical(fit$x, ref$x)
   expect_identical(fit$y, ref$y)
   expect_null(lr_fit(mpg ~ wt, mtcars)$x)
+  expect_identical(lr_fit(data = mtcars, weights = cyl, x = TRUE, formula = mpg ~ wt)$x,
+    lm(data = mtcars, weights = cyl, x = TRUE, formula = mpg ~ wt)$x)
   no_model <- lr_fit(mpg ~ wt, mtcars, model = FALSE)
   expect_null(no_model$model)
   expect_equal(hatvalues(no_model), hatvalues(lm(mpg ~ wt, mtcars)), tolerance = 1e-12)
