@@ -114,8 +114,8 @@ model.frame.lr_fit <- function(formula, ...) {
   }
   check_no_dots(...)
   if (is.null(formula$model)) {
-    if (identical(formula$interface, "xy")) {
-      abort("this fit was made with lr_fit(x, y): it has no model frame; use model.matrix().",
+    if (formula$interface %in% c("xy", "recipe")) {
+      abort("this fit was made with lr_fit(x, y) or a recipe: it has no model frame; use model.matrix().",
         class = "lrtiers_argument_error")
     }
     check_has_data(structure(list(source = formula$source), class = "lr_fit"), "model.frame()")

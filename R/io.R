@@ -39,6 +39,10 @@ lr_save <- function(fit, path) {
   if (identical(fit$interface, "formula") || !is.null(fit$terms)) {
     record$formula <- formula_section(fit)
   }
+  if (!is.null(fit$blueprint)) {
+    # lr_fit(recipe, data): hardhat's blueprint, R's serialisation (Python keeps `extra`)
+    record$extra$r_blueprint <- blueprint_text(fit$blueprint)
+  }
   text <- json_encode(record)
   con <- file(path, open = "w", encoding = "UTF-8")
   on.exit(close(con))
@@ -72,9 +76,11 @@ lr_load <- function(path) {
     ), class = "lrtiers_io_error")
   }
   section <- record$formula
-  legacy <- record$extra$r # lrtiers 0.2.0 kept a formula (without predvars) there
+  legacy <- record$extra[["r"]] # (exact: not r_blueprint) lrtiers 0.2.0 kept a formula (without predvars) there
   if (is.null(section) && is.null(legacy)) {
-    return(new_lr_fit(record, interface = "file"))
+    blueprint <- record$extra$r_blueprint
+    return(new_lr_fit(record, interface = "file",
+      blueprint = if (!is.null(blueprint)) blueprint_from_text(blueprint)))
   }
   if (is.null(section)) {
     section <- list(formula = legacy$formula, xlevels = legacy$xlevels,

@@ -52,6 +52,18 @@ lm_parts <- function(design, y, weights = NULL, offset = NULL, aliased, qr = TRU
   list(qr = if (qr) decomposition, effects = effects, assign = assign)
 }
 
+#' summary.lm() (and vcov.lm() through it) read the terms for the intercept: an x/y or
+#' recipe fit, which has none, lends them `y ~ <its columns>` for the call
+#' @noRd
+with_lm_terms <- function(object) {
+  if (is.null(object$terms)) {
+    columns <- sprintf("`%s`", gsub("`", "", object$feature_names, fixed = TRUE))
+    object$terms <- stats::terms(stats::reformulate(columns, response = "y",
+      intercept = object$intercept))
+  }
+  object
+}
+
 #' A fit on rows in memory with lm()'s components: class c("lr_fit", "lm") (and "mlm" for
 #' several outputs), as MASS's rlm objects are lm objects too
 #'
@@ -61,7 +73,7 @@ lm_parts <- function(design, y, weights = NULL, offset = NULL, aliased, qr = TRU
 #' @noRd
 with_lm_parts <- function(fit, qr = TRUE) {
   design <- design_matrix(fit)
-  if (identical(fit$interface, "xy")) fit$x <- design # lm()'s `x`: the model matrix
+  if (fit$interface %in% c("xy", "recipe")) fit$x <- design # lm()'s `x`: the model matrix
   aliased <- is.na(as.matrix(fit$coefficients)[, 1L])
   parts <- lm_parts(design, fit$y, fit$weights, fit$offset, aliased, qr = qr)
   fit$effects <- parts$effects

@@ -27,6 +27,10 @@
 #' * `lr_fit(x, y, ...)`: `x` a numeric matrix or data frame (numeric columns
 #'   only) or a numeric vector (one feature), `y` a numeric vector or a
 #'   matrix/data frame with one column per output.
+#' * `lr_fit(recipe, data, ...)`: a [recipes::recipe()], prepared on `data`
+#'   and molded by [hardhat::mold()] (needs the recipes and hardhat packages);
+#'   `predict()` prepares new data with the fit's blueprint
+#'   ([hardhat::forge()]), also after [lr_save()] and [lr_load()].
 #' * `lr_fit(formula, data = "file.parquet", ...)` and
 #'   `lr_fit("file.parquet", y = "response", ...)`: data in a file, streamed
 #'   by the core without being read into memory (see "Data larger than

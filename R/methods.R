@@ -139,6 +139,7 @@ summary.lr_fit <- function(object, correlation = FALSE, symbolic.cor = FALSE, ..
       # them Inf
       object$residuals[] <- 0
     }
+    object <- with_lm_terms(object)
     out <- NextMethod()
     warn_not_converged(object, "summary()")
     if (object$multi) {
@@ -381,6 +382,7 @@ coef.lr_fit <- function(object, ...) {
 #' @export
 vcov.lr_fit <- function(object, complete = TRUE, ...) {
   if (inherits(object, "lm") && !is.null(object$qr)) {
+    object <- with_lm_terms(object)
     return(NextMethod()) # vcov.lm(), vcov.mlm(): from the R factor of the QR, as lm()
   }
   check_no_dots(...)

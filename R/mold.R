@@ -380,7 +380,9 @@ check_rows <- function(x, y, x_arg, y_arg, call) {
 #' @noRd
 prediction_matrix <- function(object, newdata, na.action) {
   offset <- NULL
-  if (!is.null(object$terms)) {
+  if (!is.null(object$blueprint)) {
+    x <- forge_predictors(object, newdata)
+  } else if (!is.null(object$terms)) {
     if (!is.data.frame(newdata) && !is.list(newdata)) {
       abort(sprintf(
         "`newdata` must be a data frame with the variables of the formula; got %s.",

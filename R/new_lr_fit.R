@@ -3,9 +3,10 @@
 #' Build an lr_fit from the core's fit record (plain data only) and R's extras
 #' @noRd
 new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
-                       interface = c("formula", "xy", "file"), terms = NULL,
+                       interface = c("formula", "xy", "recipe", "file"), terms = NULL,
                        xlevels = NULL, contrasts = NULL, model = NULL, na.action = NULL,
-                       weights = NULL, offset = NULL, rows = NULL, offset_call = NULL) {
+                       weights = NULL, offset = NULL, rows = NULL, offset_call = NULL,
+                       blueprint = NULL) {
   interface <- match.arg(interface)
   validate_fit_record(core)
   features <- unlist(core$feature_names)
@@ -88,6 +89,7 @@ new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
     offset = offset,
     training_rows = rows,
     offset_call = offset_call,
+    blueprint = blueprint, # lr_fit(recipe, data): hardhat's, for predict() (R/recipe.R)
     weighted = isTRUE(core$weighted),
     source = source_record(core$source),
     key = new_fit_key(),

@@ -208,6 +208,16 @@ test_that("calls lm() accepts: no data, y ~ 1, contrasts, x/y/model/qr, offsets 
   expect_equal(unname(predict(xy, x[1:3, ], offset = offset[1:3])),
     unname(ref$fitted.values[1:3]), tolerance = 1e-9)
   expect_error(predict(xy, x[1:3, ]), "offset", class = "lrtiers_argument_error")
+
+  # an x/y fit's summary(), vcov() and intervals: lm()'s on the same columns
+  xy <- lr_fit(x, mtcars$mpg)
+  ref <- lm(mtcars$mpg ~ x)
+  expect_equal(unname(vcov(xy)), unname(vcov(ref)), tolerance = 1e-9)
+  expect_equal(unname(coef(summary(xy))), unname(coef(summary(ref))), tolerance = 1e-9)
+  expect_equal(summary(xy)$fstatistic, summary(ref)$fstatistic, tolerance = 1e-9)
+  expect_equal(unname(confint(xy)), unname(confint(ref)), tolerance = 1e-9)
+  expect_equal(unname(predict(xy, x[1:2, ], interval = "confidence")),
+    unname(predict(ref, interval = "confidence")[1:2, ]), tolerance = 1e-9)
 })
 
 test_that("labels(), case.names() and update() of a loaded fit, as lm()", {
