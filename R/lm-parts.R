@@ -19,7 +19,8 @@
 #' rows, zero weights included); `aliased`: one flag per column of it (the core's).
 #' Rows of weight 0 are left out of the QR, as lm.wfit() leaves them out.
 #' @noRd
-lm_parts <- function(design, y, weights = NULL, offset = NULL, aliased, qr = TRUE) {
+lm_parts <- function(design, y, weights = NULL, offset = NULL, aliased, qr = TRUE,
+                     tol = 1e-7) {
   assign <- attr(design, "assign")
   used <- if (is.null(weights)) TRUE else weights != 0
   x <- design[used, , drop = FALSE]
@@ -40,7 +41,7 @@ lm_parts <- function(design, y, weights = NULL, offset = NULL, aliased, qr = TRU
   attr(decomposition$qr, "assign") <- assign
   attr(decomposition$qr, "contrasts") <- attr(design, "contrasts")
   decomposition$rank <- rank
-  decomposition$tol <- 1e-7
+  decomposition$tol <- tol # the aliasing tolerance the core applied
   effects <- base::qr.qty(decomposition, z)
   names_effects <- c(colnames(design)[decomposition$pivot[seq_len(rank)]],
     rep.int("", NROW(z) - rank))
@@ -75,7 +76,8 @@ with_lm_parts <- function(fit, qr = TRUE) {
   design <- design_matrix(fit)
   if (fit$interface %in% c("xy", "recipe")) fit$x <- design # lm()'s `x`: the model matrix
   aliased <- is.na(as.matrix(fit$coefficients)[, 1L])
-  parts <- lm_parts(design, fit$y, fit$weights, fit$offset, aliased, qr = qr)
+  parts <- lm_parts(design, fit$y, fit$weights, fit$offset, aliased, qr = qr,
+    tol = as.numeric(fit$settings$alias_tol %||% 1e-7))
   fit$effects <- parts$effects
   fit$assign <- parts$assign
   fit$qr <- parts$qr
