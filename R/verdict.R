@@ -104,6 +104,9 @@ warn_not_converged_once <- function(x, what) {
     return(invisible())
   }
   .state$convergence_warned <- list(key = x$key, frame = frame)
+  # forgotten when the view returns (as withr::defer() does it): no frame is kept alive
+  forget <- function() .state$convergence_warned <- NULL
+  do.call(base::on.exit, list(as.call(list(forget)), TRUE, FALSE), envir = frame)
   warn_not_converged(x, what)
 }
 

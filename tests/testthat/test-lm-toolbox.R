@@ -259,6 +259,18 @@ test_that("a fit that has not converged warns in every view of the toolbox", {
     expect_warning(capture.output(views[[what]](slow)), "has not converged",
       class = "lrtiers_convergence_warning", label = what)
   }
+  # once per call of a view, though stats' methods read the residuals several times
+  count <- function(expr) {
+    n <- 0L
+    withCallingHandlers(expr, lrtiers_convergence_warning = function(w) {
+      n <<- n + 1L
+      invokeRestart("muffleWarning")
+    })
+    n
+  }
+  expect_identical(count(influence.measures(slow)), 1L)
+  expect_identical(count(influence.measures(slow)), 1L) # the next call warns again
+  expect_identical(count(drop1(slow)), 1L)
 })
 
 test_that("influence measures from the QR: within 1e-9 of lm()'s on a nearly collinear design", {
