@@ -33,7 +33,8 @@
 #' @param object,model,formula An `lr_fit`.
 #' @param full For `variable.names()`: all coefficient names (`TRUE`) or only
 #'   the estimated ones.
-#' @param ... For `anova()`, further nested `lr_fit`s; otherwise not used.
+#' @param ... For `anova()`, further nested `lr_fit`s and [stats::anova.lm()]'s
+#'   `test =` and `scale =`; otherwise passed on to the method for `lm`.
 #' @name lr_fit-lm-methods
 #' @examplesIf lrtiers:::python_ready()
 #' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, seed = 1)

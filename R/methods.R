@@ -341,7 +341,7 @@ fit_statistics <- function(object) {
   w <- object$weights %||% rep(1, nrow(f))
   rdf <- object$df.residual
   df_int <- as.integer(object$intercept)
-  n <- nrow(f)
+  n <- object$n_train # rows in the fit: not those of weight 0 (summary.lm()'s n)
   out <- lapply(seq_len(q), function(j) {
     rss <- object$sse[[j]]
     mss <- if (object$intercept) {

@@ -153,6 +153,14 @@ test_that("weighted fits, zero weights and na.exclude: lm()'s rows, padding and 
   expect_identical(nobs(fit), sum(zero != 0))
   expect_length(residuals(fit), 32L)
   expect_identical(fit$n_train, sum(zero != 0))
+  ref <- lm(mpg ~ wt + hp, mtcars, weights = zero)
+  glanced <- glance(fit)
+  skip_if_no_package("broom")
+  for (column in c("r.squared", "adj.r.squared", "sigma", "statistic", "p.value", "logLik",
+    "AIC", "BIC", "deviance", "df.residual", "nobs")) {
+    expect_equal(glanced[[column]], as.numeric(broom::glance(ref)[[column]]), tolerance = 1e-9,
+      label = column)
+  }
 })
 
 test_that("calls lm() accepts: no data, y ~ 1, contrasts, x/y/model/qr, offsets in x/y fits", {
