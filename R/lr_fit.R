@@ -221,8 +221,14 @@ lr_fit.formula <- function(formula, data, ..., weights, offset, subset, na.actio
   for (arg in c("x", "y", "model", "qr")) check_flag(get(arg), arg, user_call)
   if (missing(data)) data <- NULL # as lm(): the variables come from the formula's environment
   if (is.character(data)) { # a file path: the core streams the rows (R/streamed.R)
-    for (arg in c("weights", "offset", "subset", "na.action", "contrasts")) {
+    for (arg in c("weights", "offset", "subset", "na.action")) {
       if (!eval(call("missing", as.name(arg)))) refuse_file_argument(arg, user_call)
+    }
+    kept <- c(contrasts = !is.null(contrasts), x = x, y = y, model = !model, qr = !qr)
+    if (any(kept)) {
+      abort(sprintf(
+        "with data given as a file path, `%s` cannot be used: the core reads the rows, and a streamed fit keeps no model frame, matrix or QR of them.",
+        names(kept)[kept][[1L]]), user_call, class = "lrtiers_argument_error")
     }
     return(file_fit(formula, data, settings,
       intercept = if (missing(intercept)) NULL else check_flag(intercept, "intercept", user_call),

@@ -190,6 +190,12 @@ test_that("calls lm() accepts: no data, y ~ 1, contrasts, x/y/model/qr, offsets 
     tolerance = 1e-9)
   expect_error(lr_fit(mpg ~ wt, mtcars, contrasts = "contr.sum"), "named list",
     class = "lrtiers_argument_error")
+  path <- withr::local_tempfile(fileext = ".csv")
+  utils::write.csv(mtcars, path, row.names = FALSE)
+  expect_error(lr_fit(mpg ~ wt, path, x = TRUE), "`x` cannot be used",
+    class = "lrtiers_argument_error")
+  expect_error(lr_fit(mpg ~ wt, path, contrasts = list(cyl = "contr.sum")),
+    "`contrasts` cannot be used", class = "lrtiers_argument_error")
 
   # x = TRUE binds to the generic's x, as lm(formula, data, x = TRUE) reads
   fit <- lr_fit(mpg ~ wt + factor(cyl), mtcars, x = TRUE, y = TRUE)
