@@ -5,7 +5,7 @@
 #' The one call into the core: fit, then bring back plain data
 #' @noRd
 fit_bridge <- function(x, y, settings, feature_names, target_names, weights = NULL,
-                       offset = NULL, progress, callback, call) {
+                       offset = NULL, progress, callback, call, x_fitted = NULL) {
   # an offset is known: train on y - offset (as lm()), add it back to the fitted values
   y_train <- if (is.null(offset)) y else y - offset
   # a length-1 vector would reach Python as a scalar: a one-row fit sends a 1-d array
@@ -23,7 +23,8 @@ fit_bridge <- function(x, y, settings, feature_names, target_names, weights = NU
   if (is.numeric(settings$validation)) {
     rows <- split_rows_bridge(NROW(y), settings$validation, core$settings$seed)
   }
-  x_rows <- if (length(rows) == NROW(y)) x else x[rows, , drop = FALSE]
+  # x_fitted: every row of the data when rows of weight 0 were left out of the fit
+  x_rows <- x_fitted %||% if (length(rows) == NROW(y)) x else x[rows, , drop = FALSE]
   # fitted values, as lm() has them: no rank-deficiency warning for those
   fitted <- with_core_conditions(pyfit$predict(x_rows), call = call,
     muffle = c("RankDeficiencyWarning", "ConvergenceWarning"))

@@ -151,7 +151,8 @@ augment.lr_fit <- function(x, data = NULL, newdata = NULL, se_fit = FALSE,
     } else if (!is.null(x$model)) {
       model_frame_columns(x$model)
     } else {
-      data.frame(x$x, if (x$multi) x$y else data.frame(y = x$y), check.names = FALSE)
+      data.frame(x$x[, x$feature_names, drop = FALSE], # lm()'s x: without "(Intercept)"
+        if (x$multi) x$y else data.frame(y = x$y), check.names = FALSE)
     }
     response <- NULL
     if (!x$multi) influence <- influence_columns(x)
@@ -163,7 +164,7 @@ augment.lr_fit <- function(x, data = NULL, newdata = NULL, se_fit = FALSE,
   }
   fitted <- as.matrix(fit)
   resid <- if (is.null(newdata)) {
-    as.matrix(stats::residuals(x))
+    as.matrix(without_convergence_warning(stats::residuals(x)))
   } else if (!is.null(response)) {
     as.matrix(response) - fitted
   }
@@ -191,15 +192,18 @@ augment.lr_fit <- function(x, data = NULL, newdata = NULL, se_fit = FALSE,
 #' broom's influence columns for lm: .hat, .sigma, .cooksd, .std.resid
 #' @noRd
 influence_columns <- function(x) {
-  parts <- influence_parts(x)
-  s <- lr_sigma(x)
-  columns <- list(
-    .hat = parts$hat,
-    .sigma = parts$sigma,
-    .cooksd = ((parts$wt.res / (s * (1 - parts$hat)))^2 * parts$hat) / x$rank,
-    .std.resid = parts$wt.res / (s * sqrt(1 - parts$hat))
-  )
-  lapply(columns, function(v) unname(pad_rows(x, v)))
+  # stats' own, as broom's augment.lm() takes them (predict() has warned already when the
+  # fit has not converged)
+  without_convergence_warning({
+    infl <- stats::influence(x, do.coef = FALSE)
+    columns <- list(
+      .hat = infl$hat,
+      .sigma = infl$sigma,
+      .cooksd = stats::cooks.distance(x, infl = infl),
+      .std.resid = stats::rstandard(x, infl = infl)
+    )
+  })
+  lapply(columns, unname)
 }
 
 has_own_rownames <- function(rows) {

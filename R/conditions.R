@@ -37,7 +37,7 @@ CONDITION_KINDS <- c(
 #'   unsupported class, `newdata` that is not a data frame).
 #' * `lrtiers_value_error`: a known argument has a value it cannot take
 #'   (`epochs = -1`, `tier = "keras"`, `standardize = "yes"`, `weights` that
-#'   are not positive, `level = 2`), from R's checks or the core's.
+#'   are negative or all 0, `level = 2`), from R's checks or the core's.
 #' * `lrtiers_data_error`: the data cannot be fitted or predicted as given:
 #'   missing or infinite values (also `lrtiers_na_error`), non-numeric columns
 #'   (also `lrtiers_type_error`), a formula that cannot be evaluated (also

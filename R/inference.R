@@ -1,15 +1,16 @@
 # lm()'s inference methods for lr_fit: sigma, deviance, logLik, the influence
-# measures, model.matrix/model.frame, anova. They are computed, as in lm(), from the
-# fitted coefficients' residuals and the core's (X'WX)^-1: on a converged fit they are
-# lm()'s numbers; on one that has not converged they describe the fitted estimate (the
-# verdict says so in every view).
+# measures, model.matrix/model.frame, anova. A fit on rows in memory is an lm object
+# (R/lm-parts.R): these hand it to stats' methods for lm, which read the trained
+# residuals and the QR of the design; a fit without its rows (loaded, streamed) answers
+# from the core's record. On a converged fit they are lm()'s numbers; on one that has not
+# converged they describe the fitted estimate, and say so.
 
 #' lm()'s methods for lr_fit objects
 #'
 #' The methods users of [stats::lm()] call, with `lm()`'s definitions: on a
-#' converged fit they equal `lm()`'s results (to about 7 significant digits);
-#' on a fit that has not converged they describe the fitted estimate, and the
-#' fit says it has not converged in `print()`, `summary()` and the broom verbs.
+#' converged fit they equal `lm()`'s results (to about 7 significant digits or
+#' better); on a fit that has not converged they describe the fitted estimate,
+#' and warn (class `lrtiers_convergence_warning`).
 #'
 #' * `sigma()`, `deviance()` (the residual sum of squares, weighted with
 #'   `weights`), `df.residual()`, `nobs()`, `logLik()` (and through it `AIC()`
@@ -17,22 +18,23 @@
 #' * `model.matrix()`: the design with the intercept column, as `lm()`'s;
 #'   `model.frame()`: the model frame (formula fits) of the training rows;
 #'   `variable.names()`: the coefficient names (`full = FALSE`: estimated ones).
-#' * The influence measures, from the hat values `w x'(X'WX)^-1 x`:
-#'   `hatvalues()`, `influence()` (`hat`, `coefficients`, `sigma`, `wt.res`, as
-#'   [stats::lm.influence()]), `cooks.distance()`, `rstandard()`,
-#'   `rstudent()`, `dfbeta()`.
-#' * `anova(fit)`: the sequential sums of squares of the terms (from R's QR of
-#'   the model matrix, as [stats::anova.lm()]; the residual line is the fit's);
-#'   `anova(fit1, fit2, ...)`: nested fits compared by F tests on their
-#'   residual sums of squares.
+#' * The influence measures, stats' own from the QR of the design (never an
+#'   inverse of `X'WX`): `hatvalues()`, `influence()` (as
+#'   [stats::lm.influence()]), `cooks.distance()`, `rstandard()` (`type =
+#'   "predictive"` too), `rstudent()`, `dfbeta()`, and the functions built on
+#'   them (`dffits()`, `dfbetas()`, `covratio()`, `influence.measures()`).
+#' * `anova(fit)`: [stats::anova.lm()] (the sequential sums of squares from the
+#'   QR's effects, the residual line the fit's); `anova(fit1, fit2, ...,
+#'   test = )`: nested fits compared as `anova.lm()` compares them (F,
+#'   `"Chisq"`, `"Cp"`).
 #'
-#' Single-output fits only, except `model.matrix()`, `model.frame()`,
-#' `hatvalues()`, `weights()` and `nobs()`.
+#' Multi-output fits answer where `lm()`'s (class `mlm`) do.
 #'
 #' @param object,model,formula An `lr_fit`.
 #' @param full For `variable.names()`: all coefficient names (`TRUE`) or only
 #'   the estimated ones.
-#' @param ... For `anova()`, further nested `lr_fit`s; otherwise not used.
+#' @param ... For `anova()`, further nested `lr_fit`s and [stats::anova.lm()]'s
+#'   `test =` and `scale =`; otherwise passed on to the method for `lm`.
 #' @name lr_fit-lm-methods
 #' @examplesIf lrtiers:::python_ready()
 #' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, seed = 1)
@@ -71,6 +73,9 @@ df.residual.lr_fit <- function(object, ...) {
 #' @rdname lr_fit-lm-methods
 #' @export
 weights.lr_fit <- function(object, ...) {
+  if (inherits(object, "lm")) {
+    return(NextMethod()) # rows of weight 0 too, padded as na.action says
+  }
   check_no_dots(...)
   w <- object$weights
   if (is.null(w)) {
@@ -82,6 +87,9 @@ weights.lr_fit <- function(object, ...) {
 #' @rdname lr_fit-lm-methods
 #' @export
 logLik.lr_fit <- function(object, ...) {
+  if (inherits(object, "lm")) {
+    return(NextMethod()) # logLik.lm(): rows of weight 0 left out, mlm refused
+  }
   check_no_dots(...)
   check_single_output(object, "logLik()")
   n <- object$n_train
@@ -101,10 +109,14 @@ model.matrix.lr_fit <- function(object, ...) {
 #' @rdname lr_fit-lm-methods
 #' @export
 model.frame.lr_fit <- function(formula, ...) {
+  if (inherits(formula, "lm") && !is.null(formula$terms) &&
+    (is.null(formula$model) || ...length())) {
+    return(NextMethod()) # model = FALSE, or model.frame(fit, data = ...): as lm()
+  }
   check_no_dots(...)
   if (is.null(formula$model)) {
-    if (identical(formula$interface, "xy")) {
-      abort("this fit was made with lr_fit(x, y): it has no model frame; use model.matrix().",
+    if (formula$interface %in% c("xy", "recipe")) {
+      abort("this fit was made with lr_fit(x, y) or a recipe: it has no model frame; use model.matrix().",
         class = "lrtiers_argument_error")
     }
     check_has_data(structure(list(source = formula$source), class = "lr_fit"), "model.frame()")
@@ -123,15 +135,21 @@ variable.names.lr_fit <- function(object, full = FALSE, ...) {
 #' The training design, intercept column first, columns named as the coefficients
 #' @noRd
 design_matrix <- function(object, what = "this method") {
-  if (!is.null(object$x)) {
-    return(with_intercept(object, object$x))
+  x <- object[["x"]]
+  if (!is.null(x)) {
+    # an lm object's x is lm()'s: the model matrix; before that, the x/y fit's features
+    return(if (inherits(object, "lm")) x else with_intercept(object, x))
   }
-  if (is.null(object$model) || is.null(object$terms)) {
+  model <- object$model
+  if (is.null(model) && inherits(object, "lm") && !is.null(object$terms)) {
+    model <- stats::model.frame(object) # fitted with model = FALSE: evaluated again, as lm()
+  }
+  if (is.null(model) || is.null(object$terms)) {
     check_has_data(object, what)
     abort("this fit has no training data to build the model matrix from.",
       class = "lrtiers_argument_error")
   }
-  full <- stats::model.matrix(object$terms, object$model, contrasts.arg = object$contrasts)
+  full <- stats::model.matrix(object$terms, model, contrasts.arg = object$contrasts)
   names <- rownames(object$xtx_inv)
   x <- full[, names, drop = FALSE]
   attr(x, "assign") <- attr(full, "assign")[match(names, colnames(full))]
@@ -144,95 +162,56 @@ design_matrix <- function(object, what = "this method") {
 with_intercept <- function(object, x) {
   if (object$intercept) x <- cbind("(Intercept)" = 1, x)
   colnames(x) <- rownames(object$xtx_inv)
+  attr(x, "assign") <- seq_len(ncol(x)) - as.integer(object$intercept)
   x
 }
 
 # ------------------------------------------------------------------ influence
+# A fit on rows in memory is an "lm" object (R/lm-parts.R): the influence measures are
+# stats' own, from the QR of the design (lm.influence()), never from an inverse of X'X;
+# residuals.lr_fit() warns on the way when the fit has not converged.
 
 #' @rdname lr_fit-lm-methods
 #' @export
 hatvalues.lr_fit <- function(model, ...) {
-  check_no_dots(...)
   check_has_data(model, "hatvalues()")
-  pad_rows(model, leverage(model))
-}
-
-leverage <- function(object) {
-  x <- design_matrix(object)
-  kept <- !is.na(diag(object$xtx_inv))
-  xk <- x[, kept, drop = FALSE]
-  h <- rowSums((xk %*% object$xtx_inv[kept, kept, drop = FALSE]) * xk)
-  if (!is.null(object$weights)) h <- h * object$weights
-  h <- pmin(h, 1)
-  stats::setNames(h, rownames(x) %||% names(object$fitted.values))
-}
-
-#' lm.influence()'s pieces: hat, coefficients (b - b without case i), sigma (without
-#' case i) and the weighted residuals
-#' @noRd
-influence_parts <- function(object, what = "the influence measures") {
-  check_single_output(object, what)
-  check_has_data(object, what)
-  h <- leverage(object)
-  w <- object$weights %||% 1
-  e <- unname(object$residuals)
-  wt_res <- sqrt(w) * e
-  df <- object$df.residual
-  rss <- object$sse[[1L]]
-  denominator <- 1 - h
-  sigma_i <- sqrt(pmax(0, (rss - wt_res^2 / denominator) / (df - 1L)))
-  x <- design_matrix(object)
-  kept <- !is.na(diag(object$xtx_inv))
-  xk <- x[, kept, drop = FALSE]
-  changes <- (xk %*% object$xtx_inv[kept, kept, drop = FALSE]) * (w * e / denominator)
-  names(wt_res) <- names(sigma_i) <- names(h)
-  rownames(changes) <- names(h)
-  list(hat = h, coefficients = changes, sigma = sigma_i, wt.res = wt_res)
+  NextMethod()
 }
 
 #' @rdname lr_fit-lm-methods
 #' @param do.coef For `influence()`: include the coefficient changes.
 #' @export
 influence.lr_fit <- function(model, do.coef = TRUE, ...) {
-  check_no_dots(...)
-  parts <- influence_parts(model, "influence()")
-  if (!do.coef) parts$coefficients <- NULL
-  parts
+  check_has_data(model, "influence()")
+  NextMethod()
 }
 
 #' @rdname lr_fit-lm-methods
 #' @export
 cooks.distance.lr_fit <- function(model, ...) {
-  check_no_dots(...)
-  p <- influence_parts(model, "cooks.distance()")
-  s <- lr_sigma(model)
-  out <- ((p$wt.res / (s * (1 - p$hat)))^2 * p$hat) / model$rank
-  pad_rows(model, out)
+  check_has_data(model, "cooks.distance()")
+  NextMethod()
 }
 
 #' @rdname lr_fit-lm-methods
 #' @export
 rstandard.lr_fit <- function(model, ...) {
-  check_no_dots(...)
-  p <- influence_parts(model, "rstandard()")
-  out <- p$wt.res / (lr_sigma(model) * sqrt(1 - p$hat))
-  pad_rows(model, out)
+  check_has_data(model, "rstandard()")
+  NextMethod()
 }
 
 #' @rdname lr_fit-lm-methods
 #' @export
 rstudent.lr_fit <- function(model, ...) {
-  check_no_dots(...)
-  p <- influence_parts(model, "rstudent()")
-  out <- p$wt.res / (p$sigma * sqrt(1 - p$hat))
-  pad_rows(model, out)
+  check_has_data(model, "rstudent()")
+  NextMethod()
 }
 
 #' @rdname lr_fit-lm-methods
 #' @export
 dfbeta.lr_fit <- function(model, ...) {
-  check_no_dots(...)
-  pad_rows(model, influence_parts(model, "dfbeta()")$coefficients)
+  check_has_data(model, "dfbeta()")
+  NextMethod()
 }
 
 # ------------------------------------------------------------------ anova
@@ -240,9 +219,18 @@ dfbeta.lr_fit <- function(model, ...) {
 #' @rdname lr_fit-lm-methods
 #' @export
 anova.lr_fit <- function(object, ...) {
-  others <- list(...)
-  if (length(others)) {
-    return(anova_nested(c(list(object), others)))
+  dots <- list(...)
+  named <- if (is.null(names(dots))) rep(FALSE, length(dots)) else nzchar(names(dots))
+  fits <- c(list(object), dots[!named]) # named: anova.lm()'s options (test =, scale =)
+  lm_like <- function(f) inherits(f, "lr_fit") && inherits(f, "lm") && !is.null(f$terms)
+  if (all(vapply(fits, lm_like, logical(1)))) {
+    # anova.lm(), anova.lmlist(), anova.mlm(): lm()'s tables and tests (test = "Chisq", ...)
+    for (fit in fits) warn_not_converged(fit, "anova()")
+    if (length(fits) > 1L) check_same_rows(fits)
+    return(NextMethod())
+  }
+  if (length(dots)) {
+    return(anova_nested(fits))
   }
   check_single_output(object, "anova()")
   check_has_data(object, "anova(fit) (the sequential sums of squares)")
@@ -287,11 +275,7 @@ anova_nested <- function(fits) {
     check_single_output(fit, "anova()")
     warn_not_converged(fit, "anova()")
   }
-  n <- vapply(fits, function(f) f$n_train, integer(1))
-  if (length(unique(n)) > 1L) {
-    abort("the fits compared by anova() must use the same rows; their nobs() differ.",
-      class = "lrtiers_argument_error")
-  }
+  check_same_rows(fits)
   resdf <- vapply(fits, function(f) as.numeric(f$df.residual), numeric(1))
   rss <- vapply(fits, function(f) f$sse[[1L]], numeric(1))
   df <- c(NA, -diff(resdf))
@@ -315,6 +299,14 @@ anova_nested <- function(fits) {
 
 # ------------------------------------------------------------------ checks
 
+check_same_rows <- function(fits) {
+  n <- vapply(fits, function(f) f$n_train, integer(1))
+  if (length(unique(n)) > 1L) {
+    abort("the fits compared by anova() must use the same rows; their nobs() differ.",
+      class = "lrtiers_argument_error")
+  }
+}
+
 check_single_output <- function(object, what) {
   if (isTRUE(object$multi)) {
     abort(sprintf("%s needs a single-output fit; this one has %d outputs (%s).", what,
@@ -334,6 +326,11 @@ check_level <- function(level) {
 match_choice <- function(value, arg, choices) {
   if (identical(value, choices)) {
     return(choices[[1L]])
+  }
+  # partial matching, as match.arg(): interval = "conf"
+  if (is.character(value) && length(value) == 1L && !is.na(value) && nzchar(value)) {
+    hit <- pmatch(value, choices)
+    if (!is.na(hit)) value <- choices[[hit]]
   }
   if (!is.character(value) || length(value) != 1L || !value %in% choices) {
     abort(sprintf("`%s` must be one of %s; got %s.", arg,

@@ -39,6 +39,10 @@ lr_save <- function(fit, path) {
   if (identical(fit$interface, "formula") || !is.null(fit$terms)) {
     record$formula <- formula_section(fit)
   }
+  if (!is.null(fit$blueprint)) {
+    # lr_fit(recipe, data): hardhat's blueprint, R's serialisation (Python keeps `extra`)
+    record$extra$r_blueprint <- blueprint_text(fit$blueprint)
+  }
   text <- json_encode(record)
   con <- file(path, open = "w", encoding = "UTF-8")
   on.exit(close(con))
@@ -72,9 +76,11 @@ lr_load <- function(path) {
     ), class = "lrtiers_io_error")
   }
   section <- record$formula
-  legacy <- record$extra$r # lrtiers 0.2.0 kept a formula (without predvars) there
+  legacy <- record$extra[["r"]] # (exact: not r_blueprint) lrtiers 0.2.0 kept a formula (without predvars) there
   if (is.null(section) && is.null(legacy)) {
-    return(new_lr_fit(record, interface = "file"))
+    blueprint <- record$extra$r_blueprint
+    return(new_lr_fit(record, interface = "file",
+      blueprint = if (!is.null(blueprint)) blueprint_from_text(blueprint)))
   }
   if (is.null(section)) {
     section <- list(formula = legacy$formula, xlevels = legacy$xlevels,
@@ -83,7 +89,7 @@ lr_load <- function(path) {
   parts <- read_formula_section(section, record)
   new_lr_fit(record,
     interface = "file", terms = parts$terms, xlevels = parts$xlevels,
-    contrasts = parts$contrasts, offset_call = parts$offset_call
+    contrasts = parts$contrasts, offset_call = parts$offset_call, call = parts$call
   )
 }
 
@@ -125,7 +131,9 @@ formula_section <- function(fit) {
     xlevels = lapply(fit$xlevels, as.list),
     contrasts = if (length(contrasts)) contrasts else structure(list(), names = character()),
     offset = if (!is.null(fit$offset_call)) deparse_exact(fit$offset_call),
-    na_dropped = length(fit$na.action)
+    na_dropped = length(fit$na.action),
+    # the call that made the fit: update() on a loaded fit refits as on the original
+    call = if (!is.null(fit$call)) deparse_exact(fit$call)
   )
 }
 
@@ -150,7 +158,8 @@ read_formula_section <- function(section, record) {
     terms = terms,
     xlevels = if (length(xlevels)) xlevels,
     contrasts = if (length(contrasts)) contrasts,
-    offset_call = if (!is.null(section$offset)) str2lang(section$offset)
+    offset_call = if (!is.null(section$offset)) str2lang(section$offset),
+    call = if (!is.null(section$call)) str2lang(section$call)
   )
 }
 

@@ -14,11 +14,23 @@
 #'   and transformations go through [stats::model.matrix()]; a multi-output
 #'   fit is `cbind(apples, oranges) ~ temp + rainfall + humidity`. The
 #'   intercept follows the formula (`- 1` or `+ 0` drop it) unless `intercept`
-#'   is given; rows with missing values follow `na.action` (the count dropped
-#'   is reported by `print()` and `summary()`).
+#'   is given (`y ~ 1` trains the intercept alone); rows with missing values
+#'   follow `na.action` (the count dropped is reported by `print()` and
+#'   `summary()`); without `data` the variables come from the formula's
+#'   environment.
+#'
+#' A fit made on data in memory is also an `lm` object (class
+#' `c("lr_fit", "lm")`, `"mlm"` for several outputs), with `lm()`'s components
+#' and the trained coefficients: `lm()`'s methods and the packages built on
+#' them (sandwich, lmtest, car, emmeans, ...) work on it (see
+#' [lr_fit-methods]).
 #' * `lr_fit(x, y, ...)`: `x` a numeric matrix or data frame (numeric columns
 #'   only) or a numeric vector (one feature), `y` a numeric vector or a
 #'   matrix/data frame with one column per output.
+#' * `lr_fit(recipe, data, ...)`: a [recipes::recipe()], prepared on `data`
+#'   and molded by [hardhat::mold()] (needs the recipes and hardhat packages);
+#'   `predict()` prepares new data with the fit's blueprint
+#'   ([hardhat::forge()]), also after [lr_save()] and [lr_load()].
 #' * `lr_fit(formula, data = "file.parquet", ...)` and
 #'   `lr_fit("file.parquet", y = "response", ...)`: data in a file, streamed
 #'   by the core without being read into memory (see "Data larger than
@@ -102,16 +114,25 @@
 #' @param ... Not used: any argument that lands here (a misspelt setting, an
 #'   unnamed setting) is an error.
 #' @eval setting_param_docs()
-#' @param weights `NULL` or positive weights, one per row: weighted least
+#' @param weights `NULL` or weights (>= 0), one per row: weighted least
 #'   squares, as `lm(weights = )` (evaluated in `data` for the formula method).
 #'   Every tier then minimises `sum(w * r^2) / n` (divided by the number of
 #'   rows, not by `sum(w)`); `deviance()`, `sigma()`, the history and the
-#'   losses are the weighted ones. Rows of weight 0 are not accepted: drop them
-#'   with `subset`. Not with `validation`.
+#'   losses are the weighted ones. Rows of weight 0 take no part in the fit,
+#'   as in `lm()`, but have fitted values and residuals. Not with `validation`.
 #' @param offset As in [stats::lm()]: a known part of the response (evaluated
-#'   in `data`), like `offset()` terms in the formula. The fit trains on the
-#'   response minus the offset; `fitted()` and `predict()` add it back
-#'   (`predict()` evaluates it in `newdata`).
+#'   in `data`), like `offset()` terms in the formula; for the x/y methods, a
+#'   vector, as [stats::lm.fit()]'s. The fit trains on the response minus the
+#'   offset; `fitted()` and `predict()` add it back (`predict()` evaluates it
+#'   in `newdata`, or takes `offset =` for an x/y fit).
+#' @param contrasts As in [stats::lm()]: a list naming the contrasts of factors
+#'   (e.g. `list(spray = "contr.sum")`).
+#' @param model,qr As in [stats::lm()]: keep the model frame (`model`) and the
+#'   QR of the design (`qr`, which the influence measures, `summary()`,
+#'   `vcov()` and `anova()` read; `qr = FALSE` saves its memory, and those then
+#'   stop as they do for `lm(qr = FALSE)`). For the formula method, `x` and `y`
+#'   are `lm()`'s too: `x = TRUE` keeps the model matrix, `y = TRUE` the
+#'   response (`lr_fit(y ~ x, data, x = TRUE)` reads as in `lm()`).
 #' @param subset,na.action As in [stats::lm()]: rows to use, and what to do
 #'   with missing values (default `getOption("na.action")`).
 #' @param progress Show a progress bar (with the loss) while fitting; by
@@ -157,6 +178,14 @@
 #' streamed
 #' predict(streamed, newdata = data.frame(wt = 3, hp = 120))
 lr_fit <- function(x, ...) {
+  # lm()'s `x = TRUE` (keep the model matrix) binds to this generic's `x`: dispatch on
+  # the formula then, as lm(formula, data, x = TRUE) reads
+  if (!missing(x) && is.logical(x) && ...length()) {
+    names <- ...names() %||% rep("", ...length())
+    at <- match("formula", names, nomatch = match("", names)) # named, else the first unnamed
+    formula <- if (!is.na(at)) ...elt(at) # only that argument is evaluated
+    if (inherits(formula, "formula")) UseMethod("lr_fit", formula)
+  }
   UseMethod("lr_fit")
 }
 
@@ -179,6 +208,7 @@ lr_fit.default <- function(x, ...) {
 #' @rdname lr_fit
 #' @export
 lr_fit.formula <- function(formula, data, ..., weights, offset, subset, na.action,
+                           contrasts = NULL, x = FALSE, y = FALSE, model = TRUE, qr = TRUE,
                            progress = interactive(), callback = NULL, chunk_rows = NULL) {
   call <- match.call()
   call[[1L]] <- as.name("lr_fit")
@@ -188,16 +218,17 @@ lr_fit.formula <- function(formula, data, ..., weights, offset, subset, na.actio
   settings <- collect_settings(environment(), user_call)
   check_flag(progress, "progress", user_call)
 
-  if (missing(data)) {
-    abort(
-      "`data` is missing: lr_fit(formula, data) needs a data frame with the formula's variables.",
-      user_call,
-      class = "lrtiers_argument_error"
-    )
-  }
+  for (arg in c("x", "y", "model", "qr")) check_flag(get(arg), arg, user_call)
+  if (missing(data)) data <- NULL # as lm(): the variables come from the formula's environment
   if (is.character(data)) { # a file path: the core streams the rows (R/streamed.R)
     for (arg in c("weights", "offset", "subset", "na.action")) {
       if (!eval(call("missing", as.name(arg)))) refuse_file_argument(arg, user_call)
+    }
+    kept <- c(contrasts = !is.null(contrasts), x = x, y = y, model = !model, qr = !qr)
+    if (any(kept)) {
+      abort(sprintf(
+        "with data given as a file path, `%s` cannot be used: the core reads the rows, and a streamed fit keeps no model frame, matrix or QR of them.",
+        names(kept)[kept][[1L]]), user_call, class = "lrtiers_argument_error")
     }
     return(file_fit(formula, data, settings,
       intercept = if (missing(intercept)) NULL else check_flag(intercept, "intercept", user_call),
@@ -212,19 +243,16 @@ lr_fit.formula <- function(formula, data, ..., weights, offset, subset, na.actio
   mold <- mold_formula(
     formula, data, call, env,
     intercept = if (missing(intercept)) NULL else check_flag(intercept, "intercept", user_call),
-    user_call = user_call
+    user_call = user_call, contrasts = contrasts
   )
   settings$intercept <- mold$intercept
   if (!is.null(settings$validation)) {
     settings$validation <- validation_formula(settings$validation, mold, user_call)
   }
-  result <- fit_bridge(
-    mold$x, mold$y, settings, mold$feature_names, mold$target_names,
-    weights = mold$weights, offset = mold$offset,
-    progress = progress, callback = callback, call = user_call
-  )
+  result <- fit_weighted(mold$x, mold$y, settings, mold$feature_names, mold$target_names,
+    mold$weights, mold$offset, progress, callback, user_call)
   rows <- result$rows
-  new_lr_fit(
+  fit <- new_lr_fit(
     result$core,
     fitted = result$fitted, y = subset_rows(mold$y, rows), call = call, interface = "formula",
     terms = mold$terms, xlevels = mold$xlevels, contrasts = mold$contrasts,
@@ -232,12 +260,40 @@ lr_fit.formula <- function(formula, data, ..., weights, offset, subset, na.actio
     weights = mold$weights[rows], offset = mold$offset[rows], rows = result$all_rows,
     offset_call = call$offset
   )
+  fit <- with_lm_parts(fit, qr = qr)
+  if (x) fit$x <- design_matrix(fit)
+  if (!model) fit$model <- NULL
+  if (y) fit$y <- stats::model.response(fit$model %||% stats::model.frame(fit), "numeric")
+  if (!y) fit$y <- NULL
+  fit
+}
+
+#' The core's fit on the rows of positive weight; fitted values for every row
+#'
+#' Rows of weight 0 take no part in lm()'s fit (lm.wfit() leaves them out) but have fitted
+#' values and residuals: the core trains on the others and predicts them all.
+#' @noRd
+fit_weighted <- function(x, y, settings, feature_names, target_names, weights, offset,
+                         progress, callback, call) {
+  used <- if (is.null(weights)) NULL else weights != 0
+  if (is.null(used) || all(used)) {
+    return(fit_bridge(x, y, settings, feature_names, target_names, weights = weights,
+      offset = offset, progress = progress, callback = callback, call = call))
+  }
+  y_used <- subset_rows(y, used)
+  if (!is.null(offset)) y_used <- y_used - offset[used]
+  result <- fit_bridge(x[used, , drop = FALSE], y_used, settings, feature_names,
+    target_names, weights = weights[used], progress = progress, callback = callback,
+    call = call, x_fitted = x)
+  if (!is.null(offset)) result$fitted <- result$fitted + offset
+  result$rows <- seq_len(NROW(y))
+  result
 }
 
 #' @rdname lr_fit
 #' @export
-lr_fit.data.frame <- function(x, y, ..., weights = NULL, progress = interactive(),
-                              callback = NULL) {
+lr_fit.data.frame <- function(x, y, ..., weights = NULL, offset = NULL, qr = TRUE,
+                              progress = interactive(), callback = NULL) {
   xy_fit(environment(), fit_call(match.call()), fit_call(sys.call()), ...names(), ...length())
 }
 
@@ -261,15 +317,16 @@ fit_call <- function(call) {
 }
 
 known_args <- function() {
-  c(SETTING_NAMES, "weights", "offset", "subset", "na.action", "progress", "callback",
-    "chunk_rows")
+  c(SETTING_NAMES, "weights", "offset", "subset", "na.action", "contrasts", "x", "y", "model",
+    "qr", "progress", "callback", "chunk_rows")
 }
 
 #' The x/y methods share one body (their formals are the same)
 #' @noRd
 xy_fit <- function(env, call, user_call, dots_names, n_dots) {
   check_dots_empty(dots_names, n_dots,
-    setdiff(known_args(), c("subset", "na.action", "offset", "chunk_rows")),
+    setdiff(known_args(), c("subset", "na.action", "contrasts", "x", "y", "model",
+      "chunk_rows")),
     user_call)
   if (eval(quote(missing(y)), env)) {
     abort(
@@ -284,19 +341,20 @@ xy_fit <- function(env, call, user_call, dots_names, n_dots) {
   y <- as_response(get("y", envir = env), "y", user_call)
   check_rows(x, y, "x", "y", user_call)
   weights <- check_weights(get("weights", envir = env), NROW(y), user_call)
+  offset <- check_offset(get("offset", envir = env), NROW(y), user_call)
+  qr <- check_flag(get("qr", envir = env), "qr", user_call)
   if (!is.null(settings$validation)) {
     settings$validation <- validation_xy(settings$validation, user_call)
   }
   target_names <- if (is.matrix(y)) colnames(y) else "y"
-  result <- fit_bridge(
-    x, y, settings, colnames(x), target_names, weights = weights,
-    progress = progress, callback = get("callback", envir = env), call = user_call
-  )
+  result <- fit_weighted(x, y, settings, colnames(x), target_names, weights, offset,
+    progress, get("callback", envir = env), user_call)
   rows <- result$rows
-  new_lr_fit(result$core,
+  fit <- new_lr_fit(result$core,
     fitted = result$fitted, y = subset_rows(y, rows), x = x[rows, , drop = FALSE], call = call,
-    interface = "xy", weights = weights[rows], rows = result$all_rows
+    interface = "xy", weights = weights[rows], offset = offset[rows], rows = result$all_rows
   )
+  with_lm_parts(fit, qr = qr)
 }
 
 # ------------------------------------------------------------------ molding

@@ -21,7 +21,7 @@
 #' @importFrom stats coef confint fitted nobs predict residuals vcov formula
 #' @importFrom stats sigma deviance logLik df.residual weights model.matrix model.frame
 #' @importFrom stats variable.names hatvalues influence cooks.distance rstandard rstudent
-#' @importFrom stats dfbeta anova
+#' @importFrom stats dfbeta anova extractAIC proj effects simulate
 ## usethis namespace: end
 NULL
 

@@ -1,13 +1,15 @@
-# Methods for lr_fit: what users of lm() expect. Presentation only: the
-# numbers come from the core (coefficients, predictions, SSE, (X'X)^-1); R
-# computes only standard errors, t and p values and intervals from them.
+# Methods for lr_fit: what users of lm() expect. The coefficients and predictions come from
+# the core; a fit on rows in memory is an lm object and hands the inference to stats'
+# methods for lm (from the QR of the design); a fit without its rows uses the core's SSE
+# and (X'X)^-1 (computed there from the R factor).
 
 #' Methods for lr_fit objects
 #'
-#' `summary()` gives the coefficients with standard errors, t and p values
-#' evaluated at the fitted estimate with the ordinary least-squares formula
-#' (`Var(b) = SSE / df * (X'X)^-1`, from the core's SSE and `(X'X)^-1`),
-#' the final loss next to the least-squares loss, the largest distance of a
+#' `summary()` is [stats::summary.lm()]'s object and printout (for several
+#' outputs [stats::summary.mlm()]'s), computed at the fitted estimate:
+#' coefficients with standard errors, t and p values, R-squared, the F
+#' statistic (`$fstatistic`, a named vector), `cov.unscaled`, ... Before it
+#' comes the fit's header; after it the final loss next to the least-squares loss, the largest distance of a
 #' coefficient to the least-squares ([stats::lm()]) answer, the epochs run and
 #' the verdict: how many significant digits the worst coefficient shares with
 #' the least-squares answer. Aliased coefficients are `NA` and reported as
@@ -28,9 +30,30 @@
 #' contribute nothing, with a warning (class
 #' `lrtiers_rank_deficiency_warning`), as `predict.lm()` warns.
 #'
+#' A fit made on rows in memory is also an `lm` object (class
+#' `c("lr_fit", "lm")`, with `"mlm"` for several outputs): it carries
+#' `lm()`'s components (`qr`, the QR of the design as [stats::lm.fit()]
+#' computes it, `effects`, `assign`, `rank`, `df.residual`, `residuals`,
+#' `fitted.values`, `terms`, `model`, ...) with the trained coefficients, so
+#' that the methods of stats and of other packages for `lm` objects work on it
+#' (`drop1()`, `add1()`, `step()`, `extractAIC()`, `dffits()`,
+#' `influence.measures()`, `dummy.coef()`, `effects()`, `alias()`,
+#' `simulate()`, `proj()`, ...). Their numbers are those of the fitted
+#' estimate: `lm()`'s once the fit has converged. On a fit that has not
+#' converged, `residuals()`, which they all call, warns (class
+#' `lrtiers_convergence_warning`). A fit read by [lr_load()] or trained on a
+#' streamed file has no rows and is an `lr_fit` only.
+#'
+#' One difference remains outside lrtiers' reach: sandwich's `vcovCL()`
+#' picks its default adjustment by the first class name (HC1 for `"lm"`, HC0
+#' otherwise), so on an `lr_fit` give `type = "HC1"` for the numbers of
+#' `vcovCL()` on the same `lm()` fit.
+#'
 #' `vcov()` has `NA` rows and columns for aliased coefficients (as
-#' `vcov(lm_fit)`); for a multi-output fit, `NA` covariances between outputs
-#' (the core reports one residual sum of squares per output).
+#' `vcov(lm_fit)`; `complete = FALSE` leaves them out). On a fit in memory it
+#' is [stats::vcov()]'s for `lm`, from the R factor of the QR; on a fit without
+#' its rows, from the core's `(X'X)^-1` (computed from its R factor), with `NA`
+#' covariances between the outputs of a multi-output fit.
 #'
 #' @param object,x An `lr_fit` (or its summary).
 #' @param newdata Data to predict: a data frame for formula fits, a numeric
@@ -39,6 +62,10 @@
 #' @param na.action What to do with missing values in `newdata`: the default
 #'   [stats::na.pass()] returns `NA` for those rows.
 #' @param parm,level As in [stats::confint()].
+#' @param complete As in [stats::vcov()]: `NA` rows and columns for aliased
+#'   coefficients (`TRUE`) or not.
+#' @param type For `residuals()`: as [stats::residuals.lm()]; for `predict()`:
+#'   `"response"` or `"terms"` (each term's contribution), as [stats::predict.lm()].
 #' @param digits Significant digits to print.
 #' @param signif.stars Print significance stars.
 #' @param ... Not used (an argument landing here is an error).
@@ -98,30 +125,62 @@ fit_footer <- function(x, digits) {
 }
 
 #' @rdname lr_fit-methods
+#' @param correlation,symbolic.cor As in [stats::summary.lm()].
 #' @export
-summary.lr_fit <- function(object, ...) {
+summary.lr_fit <- function(object, correlation = FALSE, symbolic.cor = FALSE, ...) {
   check_no_dots(...)
+  extras <- training_summary(object)
+  if (inherits(object, "lm") && !is.null(object$qr)) {
+    # summary.lm() (summary.mlm(): one per response) on the trained coefficients and
+    # residuals, from the QR: lm()'s object, lm()'s warnings ("essentially perfect fit")
+    if (object$df.residual == 0L && object$converged) {
+      # saturated: least squares interpolates, its residuals are 0 (lm(): "ALL 5 residuals
+      # are 0", NaN standard errors); the trained ones are round-off, which would make
+      # them Inf
+      object$residuals[] <- 0
+    }
+    object <- with_lm_terms(object)
+    out <- NextMethod()
+    warn_not_converged(object, "summary()")
+    if (object$multi) {
+      return(structure(out, lrtiers = extras, class = c("summary.lr_fit", class(out))))
+    }
+    return(structure(c(unclass(out), extras), class = c("summary.lr_fit", class(out))))
+  }
+  # a fit without its rows (read by lr_load(), streamed from a file): what the core's
+  # record allows, in summary.lm()'s names
   tables <- coef_tables(object)
-  gap <- object$loss - object$optimum$loss
-  distance <- max(abs(as.vector(object$coefficients) - as.vector(object$optimum$coefficients)),
-    na.rm = TRUE
-  )
+  statistics <- fit_statistics(object)
+  single <- function(v) if (object$multi) v else v[[1L]]
   out <- list(
     call = object$call,
-    header = fit_header(object),
+    terms = object$terms,
     coefficients = if (object$multi) tables else tables[[1L]],
-    aliased = object$aliased,
-    sigma = if (object$df.residual > 0) sqrt(object$sse / object$df.residual) else
-      rep(NaN, length(object$sse)),
+    aliased = is.na(as.matrix(object$coefficients)[, 1L]),
+    sigma = single(if (object$df.residual > 0) sqrt(object$sse / object$df.residual) else
+      rep(NaN, length(object$sse))),
     df = c(object$rank, object$df.residual, length(object$xtx_inv[1, ])),
-    r.squared = r_squared(object),
-    adj.r.squared = fit_statistics(object)$adj.r.squared,
-    fstatistic = fit_statistics(object)$fstatistic,
-    residuals = if (!is.null(object$residuals)) weighted_residuals(object),
+    r.squared = single(statistics$r.squared),
+    adj.r.squared = single(statistics$adj.r.squared),
+    fstatistic = single(statistics$fstatistic),
+    cov.unscaled = object$xtx_inv,
+    na.action = object$na.action,
+    multi = object$multi
+  )
+  warn_not_converged(object, "summary()")
+  structure(c(out, extras), class = "summary.lr_fit")
+}
+
+#' What summary() adds to summary.lm(): the training, the least-squares answer, the verdict
+#' @noRd
+training_summary <- function(object) {
+  list(
+    header = fit_header(object),
     loss = object$loss,
     optimum_loss = object$optimum$loss,
-    loss_gap = gap,
-    max_coef_distance = distance,
+    loss_gap = object$loss - object$optimum$loss,
+    max_coef_distance = max(abs(as.vector(object$coefficients) -
+      as.vector(object$optimum$coefficients)), na.rm = TRUE),
     converged = object$converged,
     verdict = object$verdict,
     verdict_line = verdict_line(object),
@@ -133,37 +192,77 @@ summary.lr_fit <- function(object, ...) {
       utils::tail(object$history$val_loss, 1L)
     },
     preconditioner = object$preconditioner$kind %||% "none",
-    na.action = object$na.action,
-    source_line = source_line(object),
-    multi = object$multi
+    source_line = source_line(object)
   )
-  warn_not_converged(object, "summary()")
-  structure(out, class = "summary.lr_fit")
 }
 
 #' @rdname lr_fit-methods
 #' @export
 print.summary.lr_fit <- function(x, digits = max(3L, getOption("digits") - 3L),
                                  signif.stars = getOption("show.signif.stars"), ...) {
-  check_no_dots(...)
-  cat(x$header, "\n", sep = "")
+  extras <- attr(x, "lrtiers") %||% x
+  cat(extras$header, "\n", sep = "")
+  if (!extras$converged) {
+    cat("NOT converged: the standard errors, t and p values are OLS standard errors at the",
+      "fitted estimate (NOT least squares).\n")
+  }
+  if (inherits(x, "summary.lm")) {
+    utils::getS3method("print", "summary.lm")(x, digits = digits, signif.stars = signif.stars,
+      ...)
+  } else if (inherits(x, "listof")) {
+    for (response in names(x)) { # print.listof(), with summary.lm()'s printer
+      cat(response, ":\n", sep = "")
+      utils::getS3method("print", "summary.lm")(x[[response]], digits = digits,
+        signif.stars = signif.stars, ...)
+      cat("\n")
+    }
+  } else {
+    print_record_summary(x, digits, signif.stars)
+  }
+  cat(sprintf(
+    "Training loss (MSE): %s after %d epoch%s (stop: %s)\n",
+    format(extras$loss, digits = digits), extras$epochs_run,
+    if (extras$epochs_run == 1L) "" else "s", extras$stop_reason
+  ))
+  cat(sprintf(
+    "Least squares (lm()): loss %s; gap %s; largest coefficient distance %s\n",
+    format(extras$optimum_loss, digits = digits), format(extras$loss_gap, digits = 3L),
+    format(extras$max_coef_distance, digits = 3L)
+  ))
+  cat(sprintf(
+    "Rows: %d for training%s; trained on %s columns\n", extras$n_train,
+    if (extras$n_val > 0L) {
+      sprintf(", %d for validation (final validation loss %s)", extras$n_val,
+        format(extras$val_loss %||% NA_real_, digits = digits))
+    } else {
+      ""
+    },
+    switch(extras$preconditioner,
+      orthogonal = "orthonormalised",
+      scale = "standardised",
+      "raw"
+    )
+  ))
+  if (!is.null(extras$source_line)) {
+    cat(strwrap(extras$source_line, width = getOption("width")), sep = "\n")
+  }
+  cat(strwrap(extras$verdict_line, width = getOption("width")), sep = "\n")
+  invisible(x)
+}
+
+#' summary() of a fit without its rows: the coefficient tables and what the record allows,
+#' laid out as print.summary.lm() lays them out
+#' @noRd
+print_record_summary <- function(x, digits, signif.stars) {
   if (!is.null(x$call)) {
     cat("\nCall:\n", paste(deparse(x$call), sep = "\n", collapse = "\n"), "\n", sep = "")
   }
   tables <- if (x$multi) x$coefficients else list(x$coefficients)
   n_aliased <- sum(x$aliased)
-  residuals <- if (!is.null(x$residuals)) as.matrix(x$residuals)
   for (i in seq_along(tables)) {
-    if (!is.null(residuals)) print_residuals(residuals[, i], x$df[[2L]], digits,
-      if (x$multi) names(tables)[[i]])
     cat(
       "\nCoefficients", if (x$multi) sprintf(" (response %s)", names(tables)[[i]]),
-      if (!x$converged) ", OLS standard errors at the fitted estimate (NOT least squares)",
-      if (n_aliased) {
-        sprintf(": (%d not defined because of singularities)", n_aliased)
-      } else {
-        ":"
-      },
+      if (n_aliased) sprintf(": (%d not defined because of singularities)", n_aliased) else ":",
       "\n",
       sep = ""
     )
@@ -175,55 +274,12 @@ print.summary.lr_fit <- function(x, digits = max(3L, getOption("digits") - 3L),
       "\nResidual standard error: %s on %d degrees of freedom\n",
       format(signif(x$sigma[[i]], digits)), x$df[[2L]]
     ))
-    if (!is.na(x$r.squared[[i]])) {
-      # summary.lm()'s own cat() calls, spaces included
-      f <- x$fstatistic[[i]]
-      cat("Multiple R-squared: ", formatC(x$r.squared[[i]], digits = digits))
-      if (!is.null(f) && !anyNA(f)) {
-        cat(
-          ",\tAdjusted R-squared: ", formatC(x$adj.r.squared[[i]], digits = digits),
-          "\nF-statistic:", formatC(f[["value"]], digits = digits), "on", f[["numdf"]], "and",
-          f[["dendf"]], "DF,  p-value:",
-          format.pval(stats::pf(f[["value"]], f[["numdf"]], f[["dendf"]], lower.tail = FALSE),
-            digits = digits)
-        )
-      } else {
-        cat(",\tAdjusted R-squared: ", formatC(x$adj.r.squared[[i]], digits = digits))
-      }
-      cat("\n")
+    if (length(x$na.action)) {
+      cat(sprintf("  (%d observation%s deleted due to missingness)\n", length(x$na.action),
+        if (length(x$na.action) == 1L) "" else "s"))
     }
   }
-  cat(sprintf(
-    "\nTraining loss (MSE): %s after %d epoch%s (stop: %s)\n",
-    format(x$loss, digits = digits), x$epochs_run, if (x$epochs_run == 1L) "" else "s",
-    x$stop_reason
-  ))
-  cat(sprintf(
-    "Least squares (lm()): loss %s; gap %s; largest coefficient distance %s\n",
-    format(x$optimum_loss, digits = digits), format(x$loss_gap, digits = 3L),
-    format(x$max_coef_distance, digits = 3L)
-  ))
-  cat(sprintf(
-    "Rows: %d for training%s; trained on %s columns\n", x$n_train,
-    if (x$n_val > 0L) {
-      sprintf(", %d for validation (final validation loss %s)", x$n_val,
-        format(x$val_loss %||% NA_real_, digits = digits))
-    } else {
-      ""
-    },
-    switch(x$preconditioner,
-      orthogonal = "orthonormalised",
-      scale = "standardised",
-      "raw"
-    )
-  ))
-  if (length(x$na.action)) {
-    cat(sprintf("(%d observation%s deleted due to missingness)\n", length(x$na.action),
-      if (length(x$na.action) == 1L) "" else "s"))
-  }
-  if (!is.null(x$source_line)) cat(strwrap(x$source_line, width = getOption("width")), sep = "\n")
-  cat(strwrap(x$verdict_line, width = getOption("width")), sep = "\n")
-  invisible(x)
+  cat("\n")
 }
 
 #' A coefficient table with NA rows for the aliased coefficients, in their places
@@ -232,7 +288,7 @@ with_aliased_rows <- function(table, aliased) {
   if (!any(aliased)) {
     return(table)
   }
-  all_names <- c(if ("(Intercept)" %in% rownames(table)) "(Intercept)", names(aliased))
+  all_names <- union(intersect("(Intercept)", rownames(table)), names(aliased))
   out <- matrix(NA_real_, length(all_names), ncol(table), dimnames = list(all_names, colnames(table)))
   out[rownames(table), ] <- table
   out
@@ -270,8 +326,6 @@ standard_errors <- function(object) {
   se
 }
 
-r_squared <- function(object) fit_statistics(object)$r.squared
-
 #' summary.lm()'s R-squared, adjusted R-squared and F statistic, one per output (NA without
 #' the training data): mss from the fitted values (less any offset), rss the fit's SSE
 #' @noRd
@@ -287,7 +341,7 @@ fit_statistics <- function(object) {
   w <- object$weights %||% rep(1, nrow(f))
   rdf <- object$df.residual
   df_int <- as.integer(object$intercept)
-  n <- nrow(f)
+  n <- object$n_train # rows in the fit: not those of weight 0 (summary.lm()'s n)
   out <- lapply(seq_len(q), function(j) {
     rss <- object$sse[[j]]
     mss <- if (object$intercept) {
@@ -317,26 +371,6 @@ summary_lm_uses_offset <- function() {
   any(grepl("offset", deparse(stats::summary.lm), fixed = TRUE))
 }
 
-#' summary.lm()'s residuals: weighted by sqrt(w)
-#' @noRd
-weighted_residuals <- function(object) {
-  r <- object$residuals
-  if (!is.null(object$weights)) r <- r * sqrt(object$weights)
-  r
-}
-
-print_residuals <- function(r, rdf, digits, response = NULL) {
-  cat("\n", if (is.null(response)) "" else paste0("Response ", response, ": "),
-    if (rdf > 5L) "Residuals:\n" else "ALL residuals:\n", sep = "")
-  if (rdf > 5L) {
-    q <- stats::quantile(r)
-    names(q) <- c("Min", "1Q", "Median", "3Q", "Max")
-    print(structure(zapsmall(q, digits + 1L), names = names(q)), digits = digits)
-  } else {
-    print(r, digits = digits)
-  }
-}
-
 #' @rdname lr_fit-methods
 #' @export
 coef.lr_fit <- function(object, ...) {
@@ -346,8 +380,17 @@ coef.lr_fit <- function(object, ...) {
 
 #' @rdname lr_fit-methods
 #' @export
-vcov.lr_fit <- function(object, ...) {
+vcov.lr_fit <- function(object, complete = TRUE, ...) {
+  if (inherits(object, "lm") && !is.null(object$qr)) {
+    object <- with_lm_terms(object)
+    return(NextMethod()) # vcov.lm(), vcov.mlm(): from the R factor of the QR, as lm()
+  }
   check_no_dots(...)
+  check_flag(complete, "complete")
+  if (!complete) {
+    kept <- !is.na(diag(object$xtx_inv))
+    object$xtx_inv <- object$xtx_inv[kept, kept, drop = FALSE]
+  }
   xtx <- object$xtx_inv
   df <- object$df.residual
   sigma2 <- if (df > 0) object$sse / df else rep(NaN, length(object$sse))
@@ -368,8 +411,11 @@ vcov.lr_fit <- function(object, ...) {
 #' @rdname lr_fit-methods
 #' @export
 confint.lr_fit <- function(object, parm, level = 0.95, ...) {
-  check_no_dots(...)
   warn_not_converged(object, "confint()")
+  if (inherits(object, "lm") && !is.null(object$qr)) {
+    return(NextMethod())
+  }
+  check_no_dots(...)
   est <- as.vector(object$coefficients)
   se <- as.vector(standard_errors(object))
   names <- if (object$multi) {
@@ -392,6 +438,21 @@ confint.lr_fit <- function(object, parm, level = 0.95, ...) {
 }
 
 #' @rdname lr_fit-methods
+#' @param fit,scale,k For `extractAIC()`: the fit, and as in [stats::extractAIC()].
+#' @export
+extractAIC.lr_fit <- function(fit, scale = 0, k = 2, ...) {
+  if (inherits(fit, "lm")) {
+    return(NextMethod())
+  }
+  # extractAIC.lm()'s definition, from the record (a fit without its rows)
+  n <- fit$n_train
+  edf <- n - fit$df.residual
+  rss <- deviance(fit)
+  dev <- if (scale > 0) rss / scale - n else n * log(rss / n)
+  c(edf, dev + k * edf)
+}
+
+#' @rdname lr_fit-methods
 #' @export
 fitted.lr_fit <- function(object, ...) {
   check_no_dots(...)
@@ -411,10 +472,13 @@ pad_rows <- function(object, values) {
 
 #' @rdname lr_fit-methods
 #' @export
-residuals.lr_fit <- function(object, ...) {
-  check_no_dots(...)
+residuals.lr_fit <- function(object, type = c("working", "response", "deviance", "pearson",
+                                               "partial"), ...) {
   check_has_data(object, "residuals()")
-  pad_rows(object, object$residuals)
+  # stats' methods for lm (the influence measures, AIC, drop1(), plot.lm(), ...) read the
+  # residuals here: a fit that has not converged says so in each of them
+  warn_not_converged_once(object, "residuals()")
+  NextMethod() # residuals.lm(): every type, padded as na.action says
 }
 
 #' @rdname lr_fit-methods
@@ -435,19 +499,43 @@ formula.lr_fit <- function(x, ...) {
 #' @rdname lr_fit-methods
 #' @param se.fit Return standard errors of the predictions too (a list, as
 #'   [stats::predict.lm()]).
-#' @param interval `"none"`, `"confidence"` or `"prediction"`: intervals as
-#'   [stats::predict.lm()] gives them, at `level`.
+#' @param interval `"none"`, `"confidence"` or `"prediction"` (abbreviations
+#'   too, as `"conf"`): intervals as [stats::predict.lm()] gives them, at `level`.
+#' @param terms For `predict(type = "terms")`: the terms to give (default all).
+#' @param offset For an x/y fit with an `offset`: the offset of the rows of
+#'   `newdata` (formula fits evaluate theirs in `newdata`).
 #' @export
 predict.lr_fit <- function(object, newdata = NULL, se.fit = FALSE,
                            interval = c("none", "confidence", "prediction"), level = 0.95,
-                           na.action = stats::na.pass, ...) {
+                           type = c("response", "terms"), terms = NULL,
+                           na.action = stats::na.pass, offset = NULL, ...) {
   check_no_dots(...)
   check_flag(se.fit, "se.fit")
   interval <- match_choice(interval, "interval", c("none", "confidence", "prediction"))
+  type <- match_choice(type, "type", c("response", "terms"))
   check_level(level)
   inference <- se.fit || interval != "none"
-  if (inference) check_single_output(object, "predict(se.fit = , interval = )")
+  if (inference || type == "terms") {
+    check_single_output(object, "predict(se.fit = , interval = , type = \"terms\")")
+  }
   warn_not_converged(object, "predict()")
+  if (inherits(object, "lm") && !is.null(object$qr) && !is.null(object$terms) &&
+    (inference || type == "terms")) {
+    if (is.null(newdata)) check_has_data(object, "predict() without newdata")
+    # predict.lm(): standard errors from the R factor, the terms from the model frame
+    predict_lm <- utils::getS3method("predict", "lm")
+    return(if (is.null(newdata)) {
+      predict_lm(object, se.fit = se.fit, interval = interval, level = level, type = type,
+        terms = terms, na.action = na.action)
+    } else {
+      predict_lm(object, newdata, se.fit = se.fit, interval = interval, level = level,
+        type = type, terms = terms, na.action = na.action)
+    })
+  }
+  if (type == "terms") {
+    abort("predict(type = \"terms\") needs a formula fit with its rows in memory.",
+      class = "lrtiers_argument_error")
+  }
   if (is.null(newdata)) {
     check_has_data(object, "predict() without newdata")
     fit <- object$fitted.values
@@ -457,6 +545,14 @@ predict.lr_fit <- function(object, newdata = NULL, se.fit = FALSE,
     warn_rank_deficient(object)
     built <- prediction_matrix(object, newdata, na.action)
     x <- built$x
+    if (identical(object$interface, "xy") && !is.null(object$offset)) {
+      # an x/y fit's offset is not a column of x: predictions need the new rows' offset
+      if (is.null(offset)) {
+        abort("this fit has an offset: give predict(fit, newdata, offset = ) the new rows' offset.",
+          class = "lrtiers_argument_error")
+      }
+      built$offset <- check_offset(offset, nrow(x), NULL)
+    }
     offset <- built$offset
     complete <- stats::complete.cases(x) & if (is.null(offset)) TRUE else !is.na(offset)
     pred <- if (any(complete)) core_predict(object, x[complete, , drop = FALSE])
@@ -552,4 +648,29 @@ source_line <- function(x) {
   }
   sprintf("Data: %s rows streamed from %s (%s file); the rows are not kept in the fit.",
     format(source$n_rows, big.mark = ",", scientific = FALSE), source$path, source$kind)
+}
+
+# Views of lm()'s that read the QR and effects (Q'y) but not the residuals: on a fit that
+# has not converged they are the least-squares fit's, not this one's, and say so
+
+#' @rdname lr_fit-methods
+#' @export
+proj.lr_fit <- function(object, ...) {
+  warn_not_converged(object, "proj()")
+  NextMethod()
+}
+
+#' @rdname lr_fit-methods
+#' @export
+effects.lr_fit <- function(object, ...) {
+  warn_not_converged(object, "effects()")
+  NextMethod()
+}
+
+#' @rdname lr_fit-methods
+#' @param nsim,seed As in [stats::simulate()].
+#' @export
+simulate.lr_fit <- function(object, nsim = 1, seed = NULL, ...) {
+  warn_not_converged(object, "simulate()")
+  NextMethod()
 }

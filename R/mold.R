@@ -5,7 +5,7 @@
 #' @noRd
 subset_rows <- function(v, rows) if (is.matrix(v)) v[rows, , drop = FALSE] else v[rows]
 
-mold_formula <- function(formula, data, call, env, intercept, user_call) {
+mold_formula <- function(formula, data, call, env, intercept, user_call, contrasts = NULL) {
   if (!inherits(formula, "formula") || length(formula) != 3L) {
     abort(
       "`formula` must be a two-sided formula such as `y ~ x1 + x2`.",
@@ -13,7 +13,7 @@ mold_formula <- function(formula, data, call, env, intercept, user_call) {
       class = "lrtiers_formula_error"
     )
   }
-  if (!is.data.frame(data) && !is.list(data) && !is.environment(data)) {
+  if (!is.null(data) && !is.data.frame(data) && !is.list(data) && !is.environment(data)) {
     abort(sprintf("`data` must be a data frame; got %s.", describe(data)), user_call,
       class = "lrtiers_argument_error"
     )
@@ -93,8 +93,18 @@ mold_formula <- function(formula, data, call, env, intercept, user_call) {
         length(offset)), user_call, class = "lrtiers_value_error")
     }
   }
-  x <- intercept_free_model_matrix(terms, model)
+  if (!is.null(contrasts) && !is.list(contrasts)) {
+    abort(sprintf("`contrasts` must be NULL or a named list, as in lm(); got %s.",
+      describe(contrasts)), user_call, class = "lrtiers_argument_error")
+  }
+  x <- intercept_free_model_matrix(terms, model, contrasts)
   contrasts <- attr(x, "contrasts")
+  if (ncol(x) == 0L && intercept) {
+    # y ~ 1: the core needs a column, so the intercept is trained as one (named as lm()
+    # names it); new_lr_fit() and prediction_matrix() know the column for the intercept
+    x <- matrix(1, nrow(model), 1L, dimnames = list(rownames(model), "(Intercept)"))
+    intercept <- FALSE
+  }
   if (ncol(x) == 0L) {
     abort(
       sprintf(
@@ -309,7 +319,8 @@ check_finite <- function(x, arg, call) {
   )
 }
 
-#' `weights`: NULL, or n positive finite numbers (as lm(), but without zero weights)
+#' `weights`: NULL, or n finite numbers >= 0, not all 0 (as lm(); rows of weight 0 take no
+#' part in the fit, as in lm.wfit())
 #' @noRd
 check_weights <- function(weights, n, call) {
   if (is.null(weights)) {
@@ -325,20 +336,33 @@ check_weights <- function(weights, n, call) {
     abort(sprintf("`weights` must have one value per row (%d); got %d.", n, length(weights)),
       call, class = "lrtiers_value_error")
   }
-  bad <- which(!is.finite(weights) | weights <= 0)
+  bad <- which(!is.finite(weights) | weights < 0)
   if (length(bad)) {
     abort(
-      c(
-        sprintf("`weights` must be positive and finite; %d %s not (row%s %s%s).", length(bad),
-          if (length(bad) == 1L) "is" else "are", if (length(bad) == 1L) "" else "s",
-          paste(utils::head(bad, 5), collapse = ", "), if (length(bad) > 5) ", ..." else ""),
-        "Rows of weight 0 do not take part in lm()'s fit either: drop them with `subset`."
-      ),
+      sprintf("`weights` must be finite and not negative; %d %s not (row%s %s%s).", length(bad),
+        if (length(bad) == 1L) "is" else "are", if (length(bad) == 1L) "" else "s",
+        paste(utils::head(bad, 5), collapse = ", "), if (length(bad) > 5) ", ..." else ""),
       call,
       class = "lrtiers_value_error"
     )
   }
+  if (!any(weights > 0)) {
+    abort("`weights` are all 0: no row is left to fit.", call, class = "lrtiers_value_error")
+  }
   weights
+}
+
+#' `offset` of an x/y fit: NULL, or n finite numbers (as lm.fit(offset = ))
+#' @noRd
+check_offset <- function(offset, n, call) {
+  if (is.null(offset)) {
+    return(NULL)
+  }
+  if (!is.numeric(offset) || length(offset) != n || any(!is.finite(offset))) {
+    abort(sprintf("`offset` must be %d finite numbers, one per row; got %s.", n,
+      describe(offset, value = FALSE)), call, class = "lrtiers_value_error")
+  }
+  as.double(offset)
 }
 
 check_rows <- function(x, y, x_arg, y_arg, call) {
@@ -356,7 +380,9 @@ check_rows <- function(x, y, x_arg, y_arg, call) {
 #' @noRd
 prediction_matrix <- function(object, newdata, na.action) {
   offset <- NULL
-  if (!is.null(object$terms)) {
+  if (!is.null(object$blueprint)) {
+    x <- forge_predictors(object, newdata)
+  } else if (!is.null(object$terms)) {
     if (!is.data.frame(newdata) && !is.list(newdata)) {
       abort(sprintf(
         "`newdata` must be a data frame with the variables of the formula; got %s.",
@@ -373,6 +399,9 @@ prediction_matrix <- function(object, newdata, na.action) {
       }
     )
     x <- built$x
+    if (isTRUE(object$intercept_column)) {
+      x <- matrix(1, nrow(built$model), 1L, dimnames = list(rownames(built$model), "(Intercept)"))
+    }
     offset <- stats::model.offset(built$model)
     if (!is.null(object$offset_call)) {
       extra <- eval(object$offset_call, newdata, environment(object$terms) %||% globalenv())

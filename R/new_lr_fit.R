@@ -3,15 +3,19 @@
 #' Build an lr_fit from the core's fit record (plain data only) and R's extras
 #' @noRd
 new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
-                       interface = c("formula", "xy", "file"), terms = NULL,
+                       interface = c("formula", "xy", "recipe", "file"), terms = NULL,
                        xlevels = NULL, contrasts = NULL, model = NULL, na.action = NULL,
-                       weights = NULL, offset = NULL, rows = NULL, offset_call = NULL) {
+                       weights = NULL, offset = NULL, rows = NULL, offset_call = NULL,
+                       blueprint = NULL) {
   interface <- match.arg(interface)
   validate_fit_record(core)
   features <- unlist(core$feature_names)
   targets <- unlist(core$target_names)
   intercept <- isTRUE(core$settings$intercept)
   coef_names <- c(if (intercept) "(Intercept)", features)
+  # y ~ 1 trains the intercept as the one column of x (mold_formula())
+  intercept_column <- !intercept && identical(features, "(Intercept)") && !is.null(terms) &&
+    identical(attr(terms, "intercept"), 1L)
   multi <- identical(as.integer(core$y_ndim), 2L)
   coefficients <- coef_table(core$weight, core$bias, coef_names, targets, intercept, multi)
   optimum <- list(
@@ -61,7 +65,8 @@ new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
     df.residual = as.integer(core$df_residual),
     xtx_inv = xtx_inv,
     settings = core$settings,
-    intercept = intercept,
+    intercept = intercept || intercept_column,
+    intercept_column = if (intercept_column) TRUE,
     feature_names = features,
     target_names = targets,
     multi = multi,
@@ -72,7 +77,9 @@ new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
     interface = interface,
     call = call,
     terms = terms,
-    xlevels = xlevels,
+    # always there, as lm()'s: with "xtx_inv" beside it, fit$x cannot partially match a
+    # component that is not x
+    xlevels = xlevels %||% structure(list(), names = character()),
     contrasts = contrasts,
     model = model,
     x = x,
@@ -82,11 +89,15 @@ new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
     offset = offset,
     training_rows = rows,
     offset_call = offset_call,
+    blueprint = blueprint, # lr_fit(recipe, data): hardhat's, for predict() (R/recipe.R)
     weighted = isTRUE(core$weighted),
     source = source_record(core$source),
     key = new_fit_key(),
     core = core
   )
+  # no NULL components: stats' methods test for them by name (model.matrix.lm() returns
+  # object$x whenever there is an "x")
+  fit <- fit[!vapply(fit, is.null, logical(1))]
   structure(fit, class = "lr_fit")
 }
 

@@ -2,153 +2,83 @@
 
 #' Plot an lr_fit: lm()'s diagnostics and the loss curve
 #'
-#' `plot(fit)` draws, one after another, `lm()`'s four diagnostic plots
-#' (as [stats::plot.lm()] numbers them: 1 residuals vs fitted, 2 normal Q-Q,
-#' 3 scale-location, 5 residuals vs leverage with Cook's distance contours;
-#' 4, Cook's distance, on request) and the loss curve (6): the training loss per
-#' epoch, the validation loss when there is one, and the closed-form optimum.
-#' The loss curve uses a log scale on the loss axis, and on the epoch axis too
-#' when the fit ran 10 epochs or more (a fit that converges in a few epochs
-#' is otherwise a spike at the left edge). Legends sit above the plot area,
-#' never over the data. The diagnostics need the training data (not in a fit
-#' read by [lr_load()], nor in one trained on rows streamed from a file) and a
-#' single-output fit; without them `plot(fit)` draws only the loss curve, and
-#' asking for a diagnostic plot by number is an error (class
-#' `lrtiers_data_not_in_memory` when the rows are missing).
+#' `plot(fit)` draws `lm()`'s diagnostic plots, numbered as [stats::plot.lm()]
+#' numbers them and drawn by it (1 residuals vs fitted, 2 normal Q-Q,
+#' 3 scale-location, 4 Cook's distance, 5 residuals vs leverage, 6 Cook's
+#' distance vs leverage; by default 1, 2, 3 and 5), then the loss curve
+#' (`which = "loss"`): the training loss per epoch, the validation loss when
+#' there is one, and the closed-form optimum. The loss curve uses a log scale
+#' on the loss axis, and on the epoch axis too when the fit ran 10 epochs or
+#' more (a fit that converges in a few epochs is otherwise a spike at the left
+#' edge). Legends sit above the plot area, never over the data. The
+#' diagnostics need the training data (not in a fit read by [lr_load()], nor
+#' in one trained on rows streamed from a file) and a single-output fit;
+#' without them `plot(fit)` draws only the loss curve, and asking for a
+#' diagnostic plot by number is an error (class `lrtiers_data_not_in_memory`
+#' when the rows are missing). A fit that has not converged warns: its
+#' residuals are those of the fitted estimate, not of least squares.
 #'
 #' @param x An `lr_fit`.
-#' @param which Which plots, by number (see Description) or `"loss"` for 6.
+#' @param which Which plots: numbers from 1 to 6 as in [stats::plot.lm()],
+#'   and `"loss"` for the loss curve (`c(1, 2, 3, 5, "loss")` by default).
 #' @param ask Ask before each new page (as [stats::plot.lm()]).
 #' @param log For the loss curve: `"y"`, `"xy"` or `""`; by default `"xy"`
 #'   from 10 epochs on, else `"y"`.
-#' @param id.n How many of the most extreme points to label.
-#' @param ... Graphical parameters passed on to [graphics::plot()].
+#' @param ... Passed on to [stats::plot.lm()] (`id.n`, `caption`,
+#'   `cook.levels`, ...) and to [graphics::plot()].
 #' @return `x`, invisibly.
 #' @export
 #' @examplesIf lrtiers:::python_ready()
 #' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, seed = 1)
 #' oldpar <- par(mfrow = c(2, 3))
-#' plot(fit)
+#' plot(fit, which = c(1:6, "loss"))
 #' par(oldpar)
 #' plot(fit, which = "loss")
-plot.lr_fit <- function(x, which = c(1L, 2L, 3L, 5L, 6L),
+plot.lr_fit <- function(x, which = c(1L, 2L, 3L, 5L, "loss"),
                         ask = prod(graphics::par("mfcol")) < length(which) &&
                           grDevices::dev.interactive(),
-                        log = NULL, id.n = 3L, ...) {
+                        log = NULL, ...) {
   explicit <- !missing(which)
-  if (is.character(which)) which[which == "loss"] <- "6"
-  which <- suppressWarnings(as.integer(which))
-  if (!length(which) || anyNA(which) || any(!which %in% 1:6)) {
-    abort("`which` must hold numbers from 1 to 6 (or \"loss\").", class = "lrtiers_value_error")
+  loss <- "loss" %in% which
+  numbers <- suppressWarnings(as.integer(which[which != "loss"]))
+  if (!length(which) || anyNA(numbers) || any(!numbers %in% 1:6)) {
+    abort("`which` must hold numbers from 1 to 6 (as plot.lm()) and/or \"loss\".",
+      class = "lrtiers_value_error")
   }
-  diagnostics <- setdiff(which, 6L)
-  can_diagnose <- !is.null(x$fitted.values) && !x$multi
-  if (length(diagnostics) && !can_diagnose) {
+  can_diagnose <- inherits(x, "lm") && !x$multi && !is.null(x$qr)
+  if (length(numbers) && !can_diagnose) {
     if (explicit && !x$multi) {
       check_has_data(x, sprintf("plot(fit, which = %s) (the diagnostic plots)",
-        if (length(diagnostics) == 1L) diagnostics else
-          sprintf("c(%s)", paste(diagnostics, collapse = ", "))))
+        if (length(numbers) == 1L) numbers else
+          sprintf("c(%s)", paste(numbers, collapse = ", "))))
     }
     if (explicit) {
       abort(
         sprintf("the diagnostic plots need %s; plot(fit, which = \"loss\") draws the loss curve.",
-          if (x$multi) "a single-output fit" else "the training data, which a fit read by lr_load() lacks"),
+          if (x$multi) "a single-output fit" else "the QR of the design (lr_fit(qr = TRUE))"),
         class = "lrtiers_argument_error"
       )
     }
-    which <- 6L
+    numbers <- integer()
+    loss <- TRUE
   }
   if (ask) {
     old <- grDevices::devAskNewPage(TRUE)
     on.exit(grDevices::devAskNewPage(old), add = TRUE)
   }
-  if (length(intersect(which, 1:5))) parts <- diagnostic_parts(x)
-  for (w in which) {
-    switch(w,
-      plot_residuals_fitted(parts, id.n, ...),
-      plot_qq(parts, id.n, ...),
-      plot_scale_location(parts, id.n, ...),
-      plot_cooks(parts, id.n, ...),
-      plot_leverage(parts, id.n, x$rank, ...),
-      plot_loss(x, log, ...)
+  if (length(numbers)) {
+    warn_not_converged(x, "plot()")
+    without_convergence_warning(
+      utils::getS3method("plot", "lm")(x, which = numbers, ask = FALSE, ...)
     )
   }
+  if (loss) {
+    dots <- list(...) # plot.lm()'s own arguments are not graphical parameters
+    dots <- dots[setdiff(names(dots) %||% rep("", length(dots)),
+      names(formals(utils::getS3method("plot", "lm"))))]
+    do.call(plot_loss, c(list(x, log), dots))
+  }
   invisible(x)
-}
-
-diagnostic_parts <- function(x) {
-  w <- x$weights %||% rep(1, length(x$residuals))
-  r <- sqrt(w) * unname(x$residuals)
-  h <- leverage(x)
-  s <- lr_sigma(x)
-  std <- r / (s * sqrt(1 - h))
-  labels <- names(x$fitted.values) %||% as.character(seq_along(r))
-  list(fitted = unname(x$fitted.values), resid = r, hat = unname(h), std = unname(std),
-    cooks = unname((std^2 * h / (1 - h)) / x$rank), labels = labels,
-    caption = if (!is.null(x$terms)) deparse1(stats::formula(x$terms)) else "lr_fit(x, y)")
-}
-
-label_extremes <- function(x, y, score, labels, id.n) {
-  if (id.n <= 0L) {
-    return(invisible())
-  }
-  top <- utils::head(order(-abs(score)), id.n)
-  graphics::text(x[top], y[top], labels[top], pos = ifelse(x[top] > mean(range(x)), 2, 4),
-    cex = 0.75, xpd = TRUE)
-}
-
-smooth_line <- function(x, y) {
-  ok <- is.finite(x) & is.finite(y)
-  if (sum(ok) > 2L) graphics::lines(stats::lowess(x[ok], y[ok], iter = 3L), col = "#D55E00", lwd = 1.5)
-}
-
-plot_residuals_fitted <- function(p, id.n, ...) {
-  graphics::plot(p$fitted, p$resid, xlab = "Fitted values", ylab = "Residuals",
-    main = "Residuals vs Fitted", sub = p$caption, ...)
-  graphics::abline(h = 0, lty = 3, col = "grey50")
-  smooth_line(p$fitted, p$resid)
-  label_extremes(p$fitted, p$resid, p$resid, p$labels, id.n)
-}
-
-plot_qq <- function(p, id.n, ...) {
-  q <- stats::qqnorm(p$std, main = "Normal Q-Q", ylab = "Standardized residuals",
-    sub = p$caption, ...)
-  stats::qqline(p$std, lty = 3, col = "grey50")
-  label_extremes(q$x, q$y, p$std, p$labels, id.n)
-}
-
-plot_scale_location <- function(p, id.n, ...) {
-  y <- sqrt(abs(p$std))
-  graphics::plot(p$fitted, y, xlab = "Fitted values",
-    ylab = expression(sqrt(abs("Standardized residuals"))), main = "Scale-Location",
-    ylim = c(0, max(y, na.rm = TRUE)), sub = p$caption, ...)
-  smooth_line(p$fitted, y)
-  label_extremes(p$fitted, y, y, p$labels, id.n)
-}
-
-plot_cooks <- function(p, id.n, ...) {
-  graphics::plot(p$cooks, type = "h", xlab = "Obs. number", ylab = "Cook's distance",
-    main = "Cook's distance", sub = p$caption, ...)
-  label_extremes(seq_along(p$cooks), p$cooks, p$cooks, p$labels, id.n)
-}
-
-plot_leverage <- function(p, id.n, rank, ...) {
-  ylim <- range(p$std, na.rm = TRUE)
-  ylim <- ylim + c(-0.08, 0.08) * diff(ylim)
-  xlim <- c(0, max(p$hat, na.rm = TRUE) * 1.05)
-  graphics::plot(p$hat, p$std, xlim = xlim, ylim = ylim, xlab = "Leverage",
-    ylab = "Standardized residuals", main = "Residuals vs Leverage", sub = p$caption, ...)
-  graphics::abline(h = 0, v = 0, lty = 3, col = "grey50")
-  smooth_line(p$hat, p$std)
-  hh <- seq(min(p$hat[p$hat > 0], 0.01), xlim[[2]], length.out = 101)
-  for (level in c(0.5, 1)) {
-    bound <- sqrt(level * rank * (1 - hh) / hh)
-    graphics::lines(hh, bound, lty = 2, col = "firebrick")
-    graphics::lines(hh, -bound, lty = 2, col = "firebrick")
-  }
-  graphics::mtext("- - Cook's distance 0.5 and 1", side = 3, line = 0.2, adj = 1, cex = 0.7,
-    col = "firebrick")
-  label_extremes(p$hat, p$std, p$cooks, p$labels, id.n)
 }
 
 plot_loss <- function(x, log = NULL, main = sprintf("Loss by epoch (tier \"%s\")", x$tier),
@@ -189,61 +119,78 @@ plot_loss <- function(x, log = NULL, main = sprintf("Loss by epoch (tier \"%s\")
 #'
 #' `autoplot()` (when ggplot2 is installed) draws one of the plots of
 #' [plot.lr_fit()] as a ggplot object: by default the loss curve (with a log
-#' epoch axis from 10 epochs on), or one of `lm()`'s diagnostics by the same
-#' numbers as `plot()`.
+#' epoch axis from 10 epochs on; a fit of one epoch shows the loss before and
+#' after it), or one of `lm()`'s diagnostics by the numbers of
+#' [stats::plot.lm()], from the same values (`rstandard()`, `hatvalues()`,
+#' `cooks.distance()`).
 #'
 #' @param object An `lr_fit`.
-#' @param which One plot: 1 to 6 as in [plot.lr_fit()], or `"loss"` (6).
+#' @param which One plot: `"loss"`, or 1 to 6 as in [stats::plot.lm()].
 #' @param ... Not used.
 #' @return A ggplot object.
 #' @exportS3Method ggplot2::autoplot
 #' @examplesIf lrtiers:::python_ready() && requireNamespace("ggplot2", quietly = TRUE)
 #' fit <- lr_fit(mpg ~ wt + hp, data = mtcars, seed = 1)
+#' ggplot2::autoplot(fit)
 #' ggplot2::autoplot(fit, which = 1)
 autoplot.lr_fit <- function(object, which = "loss", ...) {
   check_no_dots(...)
   if (!requireNamespace("ggplot2", quietly = TRUE)) {
     abort("autoplot() needs the ggplot2 package.", class = "lrtiers_python_error")
   }
-  if (identical(which, "loss")) which <- 6L
-  which <- suppressWarnings(as.integer(which))
-  if (length(which) != 1L || is.na(which) || !which %in% 1:6) {
-    abort("`which` must be one number from 1 to 6 (or \"loss\").", class = "lrtiers_value_error")
+  number <- if (identical(which, "loss")) 0L else suppressWarnings(as.integer(which))
+  if (length(number) != 1L || is.na(number) || !number %in% 0:6) {
+    abort("`which` must be \"loss\" or one number from 1 to 6 (as plot.lm()).",
+      class = "lrtiers_value_error")
   }
   gg <- ggplot2::ggplot
   aes <- ggplot2::aes
-  if (which == 6L) {
+  if (number == 0L) {
     h <- object$history
     if (!nrow(h)) {
       abort("the fit ran no epochs: there is no loss curve to plot.",
         class = "lrtiers_argument_error")
     }
+    log_x <- nrow(h) >= 10L
+    if (!log_x && is.finite(object$initial_loss)) {
+      # on a linear epoch axis the curve starts where training did: a one-epoch fit is a
+      # line from epoch 0 to epoch 1, not a lone point
+      start <- h[1L, , drop = FALSE]
+      start$epoch <- 0L
+      start$loss <- object$initial_loss
+      if (!is.null(h$val_loss)) start$val_loss <- NA_real_
+      h <- rbind(start, h)
+    }
     long <- data.frame(epoch = h$epoch, loss = h$loss, curve = "training")
     if (!is.null(h$val_loss)) {
       long <- rbind(long, data.frame(epoch = h$epoch, loss = h$val_loss, curve = "validation"))
     }
+    long <- long[is.finite(long$loss) & long$loss > 0, , drop = FALSE]
     p <- gg(long, aes(.data$epoch, .data$loss, linetype = .data$curve)) +
       ggplot2::geom_line(linewidth = 0.8) +
-      ggplot2::geom_hline(yintercept = object$optimum$loss, linetype = "dotted",
-        colour = "grey40") +
+      ggplot2::geom_point(size = 1.2) +
       ggplot2::scale_y_log10() +
       ggplot2::labs(x = "epoch", y = "loss (MSE)", linetype = NULL,
         title = sprintf("Loss by epoch (tier \"%s\")", object$tier),
         caption = "dotted: least squares (lm())") +
       ggplot2::theme(legend.position = "top")
-    if (nrow(h) >= 10L) p <- p + ggplot2::scale_x_log10()
+    if (object$optimum$loss > 0) {
+      p <- p + ggplot2::geom_hline(yintercept = object$optimum$loss, linetype = "dotted",
+        colour = "grey40")
+    }
+    if (log_x) p <- p + ggplot2::scale_x_log10()
     return(p)
   }
   if (!object$multi) check_has_data(object, "autoplot() of the diagnostic plots")
-  if (is.null(object$fitted.values) || object$multi) {
+  if (!inherits(object, "lm") || object$multi || is.null(object$qr)) {
     abort("the diagnostic plots need the training data of a single-output fit.",
       class = "lrtiers_argument_error")
   }
-  d <- as.data.frame(diagnostic_parts(object)[c("fitted", "resid", "hat", "std", "cooks")])
-  d$index <- seq_len(nrow(d))
+  warn_not_converged(object, "autoplot()")
+  d <- without_convergence_warning(diagnostic_values(object))
   smooth <- ggplot2::geom_smooth(method = "loess", formula = y ~ x, se = FALSE,
     colour = "#D55E00", linewidth = 0.7)
-  switch(which,
+  switch(number,
     gg(d, aes(.data$fitted, .data$resid)) + ggplot2::geom_point() + smooth +
       ggplot2::geom_hline(yintercept = 0, linetype = "dotted") +
       ggplot2::labs(x = "Fitted values", y = "Residuals", title = "Residuals vs Fitted"),
@@ -260,6 +207,24 @@ autoplot.lr_fit <- function(object, which = "loss", ...) {
     gg(d, aes(.data$hat, .data$std)) + ggplot2::geom_point() + smooth +
       ggplot2::geom_hline(yintercept = 0, linetype = "dotted") +
       ggplot2::labs(x = "Leverage", y = "Standardized residuals",
-        title = "Residuals vs Leverage")
+        title = "Residuals vs Leverage"),
+    gg(d, aes(.data$hat / (1 - .data$hat), .data$cooks)) + ggplot2::geom_point() + smooth +
+      ggplot2::labs(x = "Leverage h / (1 - h)", y = "Cook's distance",
+        title = "Cook's dist vs Leverage h / (1 - h)")
   )
+}
+
+#' The diagnostics' values, as plot.lm() takes them (rows of weight 0 and rows na.exclude
+#' padded are left out; `index` is the row's position in the data, as plot.lm()'s)
+#' @noRd
+diagnostic_values <- function(object) {
+  resid <- stats::weighted.residuals(object, drop0 = FALSE)
+  d <- data.frame(
+    fitted = stats::fitted(object), resid = resid, hat = stats::hatvalues(object),
+    std = stats::rstandard(object), cooks = stats::cooks.distance(object)
+  )
+  d$index <- seq_len(nrow(d))
+  w <- stats::weights(object)
+  keep <- stats::complete.cases(d) & if (is.null(w)) TRUE else w != 0
+  d[keep, , drop = FALSE]
 }

@@ -8,7 +8,7 @@ lr_fit.character <- function(x, y, ..., weights = NULL, progress = interactive()
   user_call <- fit_call(sys.call())
   call <- fit_call(match.call())
   check_dots_empty(...names(), ...length(), setdiff(known_args(), c("subset", "na.action",
-    "offset")), user_call)
+    "offset", "contrasts", "model", "qr")), user_call)
   if (missing(y)) {
     abort(
       "`y` is missing: lr_fit(path, y) needs the name of the response column (or several).",

@@ -88,3 +88,46 @@ warn_rank_deficient <- function(x) {
     class = "lrtiers_rank_deficiency_warning", type = "warning"
   ))
 }
+
+#' warn_not_converged() once per view: stats' methods for lm call residuals() several times
+#' (influence.measures(), step(), ...); the view is the outermost of the unbroken chain of
+#' stats', lrtiers' and base's functions (NextMethod(), promises) above the caller, so one
+#' call of it warns once
+#' @noRd
+warn_not_converged_once <- function(x, what) {
+  if (x$converged) {
+    return(invisible())
+  }
+  frame <- view_frame(sys.nframe() - 1L)
+  last <- .state$convergence_warned
+  if (!is.null(last) && identical(last$key, x$key) && identical(last$frame, frame)) {
+    return(invisible())
+  }
+  .state$convergence_warned <- list(key = x$key, frame = frame)
+  # forgotten when the view returns (as withr::defer() does it): no frame is kept alive
+  forget <- function() .state$convergence_warned <- NULL
+  do.call(base::on.exit, list(as.call(list(forget)), TRUE, FALSE), envir = frame)
+  warn_not_converged(x, what)
+}
+
+view_frame <- function(n) {
+  top <- n
+  while (top > 1L) {
+    env <- environment(sys.function(top - 1L))
+    if (is.null(env) || !isNamespace(env) ||
+      !getNamespaceName(env) %in% c("stats", "lrtiers", "base")) {
+      break
+    }
+    top <- top - 1L
+  }
+  sys.frame(top)
+}
+
+#' Evaluate `expr` without the convergence warning: for a view that has given it once
+#' already and then calls methods that would give it again (residuals.lr_fit())
+#' @noRd
+without_convergence_warning <- function(expr) {
+  withCallingHandlers(expr, lrtiers_convergence_warning = function(w) {
+    invokeRestart("muffleWarning")
+  })
+}

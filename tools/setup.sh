@@ -23,8 +23,11 @@ DEB_PACKAGES=(
   r-cran-rcpp r-cran-rcpptoml r-cran-here r-cran-png r-cran-rappdirs r-cran-rlang
   r-cran-withr r-cran-matrix
   # suggested: broom (tests compare with broom on lm()), tibble (broom verbs return tibbles),
-  # callr (interrupt tests in child R sessions), ggplot2 (autoplot())
+  # callr (interrupt tests in child R sessions), ggplot2 (autoplot()); the packages users
+  # hand an lm() fit to, which tests run on an lr_fit against lm(): sandwich, lmtest, car,
+  # emmeans; hardhat and recipes (molding, lr_fit(recipe, data))
   r-cran-broom r-cran-tibble r-cran-callr r-cran-ggplot2
+  r-cran-sandwich r-cran-lmtest r-cran-car r-cran-emmeans r-cran-hardhat r-cran-recipes
   python3.11 python3.11-venv python3.11-dev build-essential xz-utils ca-certificates
 )
 missing=()

@@ -17,6 +17,18 @@ skip_if_no_python <- function() {
   skip(paste("no usable Python with torch:", why))
 }
 
+#' Skip when a suggested package is absent, except where the suite must run whole
+#' (LRTIERS_TESTS_REQUIRE_PYTHON=1: tools/check_r.sh, CI), where make setup installs it
+skip_if_no_package <- function(package) {
+  if (requireNamespace(package, quietly = TRUE)) {
+    return(invisible(TRUE))
+  }
+  if (identical(Sys.getenv("LRTIERS_TESTS_REQUIRE_PYTHON"), "1")) {
+    stop(package, " is required here (make setup installs it) but is not installed")
+  }
+  skip(paste(package, "is not installed"))
+}
+
 #' Bitwise equality of doubles (identical() treats 0 and -0 alike, this does not)
 expect_same_bits <- function(object, expected) {
   expect_identical(

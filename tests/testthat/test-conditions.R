@@ -8,7 +8,7 @@ mistakes <- function() {
     # kind: argument
     list(quote(lr_fit(mpg ~ wt, mtcars, epoch = 10)), "lrtiers_argument_error"),
     list(quote(lr_fit(mpg ~ wt, mtcars, "numpy")), "lrtiers_argument_error"),
-    list(quote(lr_fit(mpg ~ wt)), "lrtiers_argument_error"),
+    list(quote(lr_fit(mpg ~ wt)), "lrtiers_formula_error"),
     list(quote(lr_fit(x)), "lrtiers_argument_error"),
     list(quote(lr_fit("a")), "lrtiers_argument_error"),
     list(quote(lr_fit(mpg ~ wt, mtcars, callback = 1)), "lrtiers_argument_error"),

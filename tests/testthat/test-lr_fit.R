@@ -163,7 +163,7 @@ test_that("a misspelt or unnamed argument is an error, not ignored", {
   expect_error(lr_compare(mpg ~ wt, data = mtcars, penlaty = 0), "unknown argument `penlaty`",
     class = "lrtiers_argument_error")
   expect_error(predict(lr_fit(mpg ~ wt, data = mtcars, tier = "numpy", epochs = 1),
-    newdata = mtcars, type = "response"), "unused argument `type`")
+    newdata = mtcars, typo = "response"), "unused argument `typo`")
 })
 
 test_that("bad formulas and data give clear errors", {
@@ -171,8 +171,9 @@ test_that("bad formulas and data give clear errors", {
   expect_error(lr_fit(mpg ~ nonexistent, data = mtcars), "could not evaluate the formula",
     class = "lrtiers_formula_error")
   expect_error(lr_fit(~wt, data = mtcars), "two-sided formula", class = "lrtiers_formula_error")
-  expect_error(lr_fit(mpg ~ 1, data = mtcars), "no predictors", class = "lrtiers_formula_error")
-  expect_error(lr_fit(mpg ~ wt), "`data` is missing", class = "lrtiers_argument_error")
+  expect_error(lr_fit(mpg ~ 0, data = mtcars), "no predictors", class = "lrtiers_formula_error")
+  # without data the variables come from the formula's environment, as lm(): not found here
+  expect_error(lr_fit(mpg ~ wt), "object 'mpg' not found", class = "lrtiers_formula_error")
   expect_error(lr_fit(mpg ~ wt, data = "mtcars"), "`data` must be a data frame",
     class = "lrtiers_argument_error")
   expect_error(lr_fit(Species ~ Sepal.Length, data = iris), "must be numeric",
