@@ -27,3 +27,22 @@ def test_cuda_minibatch_and_rng(well_conditioned):
     gpu = lrtiers.lr_fit(x, y, tier="dataloader", seed=1, epochs=20, batch_size=16, device="cuda")
     np.testing.assert_allclose(gpu.weight, cpu.weight, rtol=1e-9)
     assert torch.equal(torch.cuda.get_rng_state(), state)
+
+
+@needs_gpu
+@pytest.mark.parametrize("tier", lrtiers.TIERS)
+def test_cuda_blocks_match_cpu(tmp_path, well_conditioned, tier):
+    """The one engine on the GPU: a file read block by block and arrays of several blocks
+    train on the device and give the CPU's answer."""
+    x, y = well_conditioned
+    path = tmp_path / "table.npy"
+    np.save(path, np.column_stack([x, y]))
+    source = lrtiers.scan(path, y=["V4", "V5"])
+    for data in ((source,), (x, y)):
+        for settings in (dict(), dict(batch_size=16, epochs=5)):
+            cpu = lrtiers.lr_fit(*data, tier=tier, seed=2, block_rows=64, **settings)
+            gpu = lrtiers.lr_fit(*data, tier=tier, seed=2, block_rows=64, device="cuda", **settings)
+            np.testing.assert_allclose(gpu.weight, cpu.weight, rtol=1e-9, atol=1e-12)
+            assert gpu.device == "cuda"
+            if not settings:
+                assert gpu.converged
