@@ -34,7 +34,7 @@ trap 'rm -rf "$work"' EXIT
 # --- 2. man/ and NAMESPACE are what roxygen2 makes of R/ (when roxygen2 is here) ----
 if Rscript -e 'quit(status = !requireNamespace("roxygen2", quietly = TRUE))' >/dev/null 2>&1; then
   mkdir -p "$work/docs"
-  cp -r DESCRIPTION NAMESPACE R man data "$work/docs/"
+  cp -r DESCRIPTION NAMESPACE R man data inst "$work/docs/"  # inst: .onLoad reads the core's requirements
   (cd "$work/docs" && Rscript -e 'suppressMessages(roxygen2::roxygenise(roclets = c("rd", "namespace")))') \
     > "$work/roxygen.log" 2>&1 || { cat "$work/roxygen.log" >&2; exit 1; }
   if ! diff -r man "$work/docs/man" >/dev/null || ! diff NAMESPACE "$work/docs/NAMESPACE" >/dev/null; then
