@@ -62,6 +62,10 @@ class Group:
         """True on every rank when it is true on any."""
         return flag
 
+    def first(self, value: Any) -> Any:
+        """Rank 0's value, on every rank (a value each rank drew for itself, like a seed)."""
+        return value
+
 
 LOCAL = Group()
 
@@ -89,6 +93,11 @@ class TorchGroup(Group):
         tensor = tensor.to(self.device)
         dist.broadcast(tensor, src=source_rank)
         return tensor.cpu().numpy()
+
+    def first(self, value: Any) -> Any:
+        shared = [value]
+        dist.broadcast_object_list(shared, src=0)
+        return shared[0]
 
     def any(self, flag: bool) -> bool:
         tensor = torch.tensor([1.0 if flag else 0.0], device=self.device)

@@ -230,9 +230,9 @@ def fit_source(source: Any, settings: Settings, callback, progress: bool | None)
     """A fit on a streamed source: in this process, in the torch.distributed group this
     process is part of (torchrun), or in world_size processes spawned for it."""
     check_streamable(settings)
-    if settings.seed is None:  # one seed for every rank
-        settings = replace(settings, seed=new_seed())
     group = joined_group(settings.world_size, settings.device)
+    if group is not None:  # one seed for every rank: rank 0's (seed=None drew one on each)
+        settings = replace(settings, seed=group.first(settings.seed))
     if group is None and settings.world_size > 1:
         fit = spawn(settings.world_size, _spawned_fit, (source, settings, callback))
         if not fit.converged:  # warned in the worker, where no one saw it

@@ -44,3 +44,12 @@ class FailOnRank:
         if self.how == "raise":
             raise ValueError(f"rank {self.rank} gave up at epoch {epoch}")
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def unseeded_fits_on_every_rank(group: Group, path: str, x: list, y: str) -> list:
+    """lr_fit without a seed on every rank of a group (as a torchrun script calls it): each
+    rank's weight, gathered to every rank (rank 0's list is returned)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = lrtiers.lr_fit(lrtiers.scan(path, x=x, y=y), tier="dataloader", batch_size=7)
+    return group.gather([fit.weight])

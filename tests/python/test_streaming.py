@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import assert_same_bits
-from streamed_workers import FailOnRank, fits_in_group
+from streamed_workers import FailOnRank, fits_in_group, unseeded_fits_on_every_rank
 
 import lrtiers
 from lrtiers.distributed import WorkerError, spawn
@@ -359,3 +359,12 @@ def test_full_batches_in_memory_and_streamed_are_the_same_fit(files, settings):
         streamed = _fit(files, "npy", 100, **chosen)
         _same_fit(in_memory, streamed)
         assert_same_bits(in_memory.optimum["weight"], streamed.optimum["weight"])
+
+
+def test_without_a_seed_every_rank_takes_rank_0s(files):
+    """Under torchrun each rank calls lr_fit itself: seed=None draws a seed on each, and the
+    fit takes rank 0's on every rank (different seeds would desynchronise the ranks)."""
+    path, x, y = files["npy"]
+    weights = spawn(2, unseeded_fits_on_every_rank, (path, x, y))
+    assert len(weights) == 2
+    assert_same_bits(weights[0], weights[1])
