@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from . import __version__
 from .distributed import LOCAL, Group, joined_group, spawn
 from .errors import DivergenceError, StepSizeWarning
 from .inputs import XY, check_init, check_weights, prepare_xy
@@ -429,6 +428,8 @@ def _preconditioner_record(pre: Preconditioner, lipschitz: float, mu: float, ref
 
 
 def versions() -> dict[str, str]:
+    from . import __version__  # read when a fit runs: the package imports this module
+
     return {
         "lrtiers": __version__,
         "python": sys.version.split()[0],
