@@ -19,7 +19,7 @@ test: setup test-python test-r test-parity
 
 test-python:
 	$(VENV)/bin/ruff check python tests benchmarks inst/python/lrtiers_torch_shield.py
-	$(PY) -m mypy  # the public API's modules: see [tool.mypy] in pyproject.toml
+	$(PY) -m mypy  # every module of the package: see [tool.mypy] in pyproject.toml
 	$(PY) -m pytest -q tests/python
 
 test-r:

@@ -253,7 +253,9 @@ def _first_cause(workers: list, results: Any, first: tuple, world_size: int) -> 
     return (causes or built)[0]
 
 
-def _rank_error(rank: int, world_size: int, payload, text: str, trace: str) -> BaseException:
+def _rank_error(
+    rank: int, world_size: int, payload: bytes | None, text: str, trace: str
+) -> BaseException:
     error: BaseException | None = None
     if payload is not None:
         try:

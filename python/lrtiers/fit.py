@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from . import __version__
 from .distributed import LOCAL, Group, joined_group, spawn
 from .errors import DivergenceError, SettingError, StepSizeWarning
 from .inputs import XY, check_init, check_weights, prepare_xy
@@ -47,6 +46,11 @@ from .verdict import Situation, Target, build_target, judge, warn_not_converged
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .verdict import Verdict
+
+#: lr_fit's callback(epoch, loss), as the fit's steps pass it on (None: none)
+Callback = Callable[[int, float], object] | None
 
 
 def lr_fit(
@@ -132,7 +136,12 @@ def lr_fit(
 
 
 def _fit(
-    train: XY, val: XY | None, data: XY, settings: Settings, callback, stacklevel: int = 4
+    train: XY,
+    val: XY | None,
+    data: XY,
+    settings: Settings,
+    callback: Callback,
+    stacklevel: int = 4,
 ) -> LRFit:
     """A fit of arrays in memory: the training rows (lr_fit's own normalised copies, which
     training may overwrite) as a source of blocks, the validation rows beside them."""
@@ -145,7 +154,7 @@ def _fit(
 def _run(
     rows: Source,
     settings: Settings,
-    callback,
+    callback: Callback,
     group: Group,
     names: XY,
     val: ArraySource | None = None,
@@ -205,11 +214,12 @@ def _resident(data: BlockData, val: ArraySource | None) -> TrainingData:
     """Rows in memory, trained on as the tutorials do, whole: the training form of all of
     them (aliased columns dropped, preconditioned in place: lr_fit's own copies)."""
     source = data.source
-    assert isinstance(source, ArraySource) and data.kept is not None and data.pre is not None
+    kept, pre = data.kept, data.pre
+    assert isinstance(source, ArraySource) and kept is not None and pre is not None
 
     def training_x(x: np.ndarray) -> np.ndarray:
-        x = x if data.kept.all() else np.ascontiguousarray(x[:, data.kept])
-        data.pre.apply(x)
+        x = x if kept.all() else np.ascontiguousarray(x[:, kept])
+        pre.apply(x)
         return x
 
     x_val = y_val = None
@@ -226,7 +236,7 @@ def is_source(value: Any) -> bool:
     return isinstance(value, Source)
 
 
-def fit_source(source: Any, settings: Settings, callback, progress: bool | None) -> LRFit:
+def fit_source(source: Any, settings: Settings, callback: Callback, progress: bool | None) -> LRFit:
     """A fit on a streamed source: in this process, in the torch.distributed group this
     process is part of (torchrun), or in world_size processes spawned for it."""
     check_streamable(settings)
@@ -251,7 +261,7 @@ def fit_source(source: Any, settings: Settings, callback, progress: bool | None)
         bar.close()
 
 
-def _spawned_fit(group: Group, source: Any, settings: Settings, callback) -> LRFit:
+def _spawned_fit(group: Group, source: Any, settings: Settings, callback: Callback) -> LRFit:
     """One rank of lr_fit(source, world_size=W)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the parent warns, once
@@ -259,13 +269,13 @@ def _spawned_fit(group: Group, source: Any, settings: Settings, callback) -> LRF
             return _streamed_fit(source, settings, callback, group)
 
 
-def _verdict_of(fit: LRFit):
+def _verdict_of(fit: LRFit) -> Verdict:
     from .verdict import Verdict
 
     return Verdict(**{k: v for k, v in fit.verdict.items() if k in Verdict.__dataclass_fields__})
 
 
-def _streamed_fit(source: Any, settings: Settings, callback, group: Group) -> LRFit:
+def _streamed_fit(source: Any, settings: Settings, callback: Callback, group: Group) -> LRFit:
     settings = with_world(settings, group)
     p, q = len(source.feature_names), len(source.target_names)
     if q == 0:
@@ -308,6 +318,7 @@ def _plan(
             f"too large or too small for float64 gradient descent with "
             f"precondition={settings.precondition!r}; use precondition='orthogonal'",
         )
+    assert ref.y_spread is not None  # solve_from_r sets it
     spec = resolve_optimizer(settings, lipschitz, mu, float(np.sqrt(np.mean(ref.y_spread**2))))
     if settings.lr != "auto" and spec.lr > spec.lr_max:
         warnings.warn(
@@ -321,7 +332,7 @@ def _plan(
 
 
 def _monitor_settings(
-    settings: Settings, plan: _Plan, ref: Reference, pre: Preconditioner, callback
+    settings: Settings, plan: _Plan, ref: Reference, pre: Preconditioner, callback: Callback
 ) -> dict:
     spec = plan.spec
     return {
@@ -342,7 +353,13 @@ def _monitor_settings(
     }
 
 
-def _train(tensors: TrainingData, start: Parameters, settings: Settings, spec, monitor):
+def _train(
+    tensors: TrainingData,
+    start: Parameters,
+    settings: Settings,
+    spec: OptimizerSpec,
+    monitor: Monitor,
+) -> tuple[Parameters, float]:
     started = time.perf_counter()
     try:
         final = get_tier(settings.tier)(tensors, start, settings, spec, monitor)
@@ -371,10 +388,16 @@ def _result(
     q, p = ref.coef.shape[1], kept.size
     weight_kept, bias = pre.to_original(final.weight, final.bias)
     booked = monitor.history
-    history = {"epoch": booked.epoch, "loss": booked.loss, "grad_norm": booked.grad_norm}
+    history: dict[str, list[Any]] = {
+        "epoch": booked.epoch,
+        "loss": booked.loss,
+        "grad_norm": booked.grad_norm,
+    }
     if n_val:
         history["val_loss"] = booked.val_loss
-    loss = history["loss"][-1] if history["loss"] else monitor.initial_loss
+    initial_loss = monitor.initial_loss
+    assert initial_loss is not None  # evaluated before the first step
+    loss = history["loss"][-1] if history["loss"] else initial_loss
     situation = Situation(
         settings,
         spec,
@@ -383,7 +406,7 @@ def _result(
         len(history["epoch"]),
         monitor.stop_reason,
         history["loss"],
-        monitor.initial_loss,
+        initial_loss,
         _steps_per_epoch(ref.n, settings.batch_size),
     )
     verdict = judge(plan.target, weight_kept, bias, loss, situation)
@@ -395,7 +418,7 @@ def _result(
         tier=settings.tier,
         weight=weight,
         bias=bias,
-        initial_loss=monitor.initial_loss,
+        initial_loss=initial_loss,
         loss=loss,
         history=history,
         epochs_run=len(history["epoch"]),
@@ -425,7 +448,9 @@ def _result(
     )
 
 
-def _preconditioner_record(pre: Preconditioner, lipschitz: float, mu: float, ref) -> dict:
+def _preconditioner_record(
+    pre: Preconditioner, lipschitz: float, mu: float, ref: Reference
+) -> dict:
     return {
         "kind": pre.kind,
         "lipschitz": lipschitz,
@@ -437,6 +462,8 @@ def _preconditioner_record(pre: Preconditioner, lipschitz: float, mu: float, ref
 
 
 def versions() -> dict[str, str]:
+    from . import __version__  # read when a fit runs: the package imports this module
+
     return {
         "lrtiers": __version__,
         "python": sys.version.split()[0],
@@ -453,7 +480,8 @@ def _signature_and_doc() -> None:
     ]
     signature = inspect.signature(lr_fit)
     params = [p for p in signature.parameters.values() if p.kind != p.VAR_KEYWORD]
-    lr_fit.__signature__ = signature.replace(parameters=params[:2] + extra + params[2:])
+    new = signature.replace(parameters=params[:2] + extra + params[2:])
+    lr_fit.__signature__ = new  # type: ignore[attr-defined]  # (inspect reads it)
     lines = [f"    - ``{f.name}`` [{f.default!r}]: {f.metadata['doc']}." for f in SETTING_FIELDS]
     lr_fit.__doc__ = (lr_fit.__doc__ or "") + "\n" + "\n".join(lines) + "\n"
 
@@ -464,7 +492,7 @@ _signature_and_doc()
 # ------------------------------------------------------------------------ the steps
 
 
-def _weighted_fit(data: XY, w: np.ndarray, settings: Settings, callback) -> LRFit:
+def _weighted_fit(data: XY, w: np.ndarray, settings: Settings, callback: Callback) -> LRFit:
     """Weighted least squares as ordinary least squares on rows scaled by sqrt(w).
 
     sum(w * (y - b - x W')**2) = sum((sqrt(w) y - b sqrt(w) - (sqrt(w) x) W')**2): the
@@ -498,7 +526,7 @@ def _weighted_fit(data: XY, w: np.ndarray, settings: Settings, callback) -> LRFi
 def _unscaled(fit: LRFit, data: XY, settings: Settings, intercept: bool) -> LRFit:
     """A fit on [sqrt(w), sqrt(w) x] as the fit of y ~ x with weights."""
 
-    def split(weight):
+    def split(weight: Any) -> tuple[np.ndarray, np.ndarray]:
         weight = np.asarray(weight, dtype=np.float64)
         if not intercept:
             return weight, np.zeros(weight.shape[0])
@@ -586,7 +614,13 @@ def _initial_parameters(
     return Parameters(np.ascontiguousarray(weight), np.ascontiguousarray(bias))
 
 
-def _to_device(x, y, x_val, y_val, device: str) -> TrainingData:
+def _to_device(
+    x: np.ndarray,
+    y: np.ndarray,
+    x_val: np.ndarray | None,
+    y_val: np.ndarray | None,
+    device: str,
+) -> TrainingData:
     on_cpu = device == "cpu"
     return TrainingData(
         torch.from_numpy(x).to(device),
@@ -608,7 +642,9 @@ def _precondition_hint(settings: Settings) -> str:
     return ", or precondition='orthogonal' (columns of unit size)"
 
 
-def _divergence(epoch: int, loss: float, settings: Settings, spec: OptimizerSpec):
+def _divergence(
+    epoch: int, loss: float, settings: Settings, spec: OptimizerSpec
+) -> DivergenceError:
     """The DivergenceError, with advice that fits the cause."""
     if epoch == 0:
         advice = (
@@ -659,7 +695,7 @@ def lr_compare(x: Any, y: Any, tiers: Sequence[str] = TIERS, **settings: Any) ->
     first = fits[0]
     opt_w, opt_b = first.optimum["weight"], first.optimum["bias"]
 
-    def coefficients(weight, bias) -> dict[str, float]:
+    def coefficients(weight: np.ndarray, bias: np.ndarray) -> dict[str, float]:
         out = {}
         for t, target in enumerate(first.target_names):
             prefix = f"{target}:" if len(first.target_names) > 1 else ""

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -48,21 +49,21 @@ class History:
     val_loss: list[float] = field(default_factory=list)
 
 
-def _tensor(value) -> torch.Tensor:
+def _tensor(value: Any) -> torch.Tensor:
     return value if isinstance(value, torch.Tensor) else torch.from_numpy(np.asarray(value))
 
 
-def _numpy(value) -> np.ndarray:
+def _numpy(value: Any) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
     return np.asarray(value)
 
 
-def _as_is(grad):
+def _as_is(grad: Any) -> Any:
     return grad
 
 
-def _copy(grad):
+def _copy(grad: torch.Tensor) -> torch.Tensor:
     return grad.detach().clone()
 
 
@@ -103,7 +104,7 @@ class GradNorms:
         self._run: tuple[str, float, list] = ("", math.nan, [])  # the last of them
         self._rows = 0  # epochs per reduction, from the size of the first entry
 
-    def add(self, entry: list, source: str, scale: float = 1.0) -> None:
+    def add(self, entry: Sequence[Any], source: str, scale: float = 1.0) -> None:
         """entry: the gradient's parts; source: who computed them (runs of one source)."""
         run = self._run
         if run[0] != source or run[1] != scale:
@@ -145,7 +146,7 @@ class GradNorms:
 def _worst(weight: np.ndarray, bias: np.ndarray, target: Target) -> tuple | None:
     """Where the coefficient farthest from the target (relative to its yardstick) is."""
     errors = np.abs(weight - target.weight) / target.weight_scale
-    worst = None
+    worst: tuple[str, Any] | None = None
     if errors.size:
         worst = ("weight", np.unravel_index(int(np.argmax(errors)), errors.shape))
     if target.intercept:
@@ -155,7 +156,9 @@ def _worst(weight: np.ndarray, bias: np.ndarray, target: Target) -> tuple | None
     return worst
 
 
-def _far_off(probe: tuple | None, weight, bias, target: Target, needed: float) -> bool:
+def _far_off(
+    probe: tuple | None, weight: np.ndarray, bias: np.ndarray, target: Target, needed: float
+) -> bool:
     """Whether one coefficient alone (computed as Target.digits computes each) is surely
     short of `needed` digits: then so is the worst one, and the fit has not converged.
     Near the threshold (0.1%), or for no probe, it says no and the full test decides."""
@@ -253,7 +256,7 @@ class Monitor:
 
     # -- what tiers call --------------------------------------------------------------
 
-    def epochs(self, *params) -> Iterator[int]:
+    def epochs(self, *params: Any) -> Iterator[int]:
         """Epoch numbers 1..epochs; params are the live parameter arrays/tensors."""
         self._params = params
         weight, bias = (params + (None,))[:2]
@@ -281,23 +284,26 @@ class Monitor:
         elif self.books_late and self._epoch > 0:
             self._end_epoch(self._epoch, self._evaluate())
 
-    def batches(self, x, y) -> Iterable[tuple]:
+    def batches(self, x: Any, y: Any) -> Iterable[tuple[Any, Any]]:
         """Full batch: (x, y) itself, rows in order. Otherwise the DataLoader tier's batches,
         in its order (shuffled when shuffle=True)."""
         if self.full_batch:
             return ((x, y),)
         return self._minibatches(x, y)
 
-    def _minibatches(self, x, y):
+    def _minibatches(self, x: Any, y: Any) -> Iterator[tuple[Any, Any]]:
+        assert self.batch_size is not None  # not a full batch
         order = epoch_batches(
             self.n, self.batch_size, self.shuffle, self.data.generator, self.block_rows
         )
         for rows in order:
             if isinstance(x, np.ndarray) and isinstance(rows, torch.Tensor):
-                rows = rows.numpy()
-            yield x[rows], y[rows]
+                rows_numpy = rows.numpy()
+                yield x[rows_numpy], y[rows_numpy]
+            else:
+                yield x[rows], y[rows]
 
-    def step_due(self, loss, *grads) -> bool:
+    def step_due(self, loss: Any, *grads: Any) -> bool:
         """Called after each batch's backward pass, with its loss and gradients: whether the
         tier takes its optimizer step now. In memory every batch is a step (a full batch's
         loss and gradients are booked first); over blocks of rows (streaming.py) only the
@@ -305,7 +311,7 @@ class Monitor:
         self.record(loss, *grads)
         return True
 
-    def record(self, loss, *grads) -> None:
+    def record(self, loss: Any, *grads: Any) -> None:
         """A full-batch step's loss and gradients, taken before its update: they belong to
         the parameters the previous epoch ended with. Other steps are not booked."""
         if not self.books_late:
@@ -316,9 +322,10 @@ class Monitor:
             self._snapshot = _snapshot_method([g for g in grads if g is not None])
             return
         snapshot = self._snapshot
+        entry: Sequence[Any] = grads
         if snapshot is not _as_is:
-            grads = [snapshot(g) for g in grads if g is not None]
-        self._grad_norms.add(grads, "tier")
+            entry = [snapshot(g) for g in grads if g is not None]
+        self._grad_norms.add(entry, "tier")
         self._end_epoch(self._epoch - 1, loss)
 
     # -- bookkeeping ------------------------------------------------------------------
@@ -342,6 +349,7 @@ class Monitor:
     def _val_loss(self) -> float | None:
         if self.data.x_val is None:
             return None
+        assert self._weight_t is not None and self.data.y_val is not None  # epochs() began
         with torch.no_grad():
             pred = self.data.x_val @ self._weight_t
             if self._bias is not None:
@@ -374,6 +382,7 @@ class Monitor:
             return False
         target = rule.target
         if self._gate_loss is None or not loss <= self._gate_loss:
+            assert self.initial_loss is not None  # set before the first epoch's end
             if not target.loss_ok(loss, self.initial_loss):
                 return False  # the loss test is cheap and necessary: coefficients only then
             self._gate_loss = loss
@@ -413,7 +422,9 @@ class Monitor:
         if loss < self._best[0]:
             self._best = (loss, epoch)
         if self.data.x_val is not None:
-            self._history.val_loss.append(self._val_loss())
+            val_loss = self._val_loss()
+            assert val_loss is not None  # there are validation rows
+            self._history.val_loss.append(val_loss)
         if self._checks:
             self._stop_checks(epoch, loss, previous)
 
@@ -431,6 +442,7 @@ class Monitor:
             self._request_stop("callback")
 
     def _call_back(self, epoch: int, loss: float) -> object:
+        assert self.callback is not None  # called only when there is one
         try:
             return self.callback(epoch, loss)
         except StopIteration as exc:
@@ -454,6 +466,7 @@ class Monitor:
         return [weight] if bias is None or not self.intercept else [weight, bias]
 
     def _put_back(self) -> None:
+        assert self._kept is not None  # a full-batch stop kept them
         with torch.no_grad():
             for live, kept in zip(self._trained(), self._kept, strict=True):
                 if isinstance(live, np.ndarray):

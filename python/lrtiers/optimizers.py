@@ -10,9 +10,9 @@ autograd tiers (they work on NumPy arrays and on torch tensors alike).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -101,6 +101,12 @@ def schedule_factor(schedule: str) -> Callable[[int], float]:
 # ---------------------------------------------------------------------------- building
 
 
+class Schedule(Protocol):
+    """What build_optimizer's schedule does: step() at the end of each epoch."""
+
+    def step(self) -> None: ...
+
+
 class _NoSchedule:
     """The constant step: nothing to do at the end of an epoch."""
 
@@ -111,7 +117,7 @@ class _NoSchedule:
 class _HandSchedule:
     """LambdaLR for a hand-written update: rule.lr = lr * factor(epochs completed)."""
 
-    def __init__(self, rule, factor: Callable[[int], float]):
+    def __init__(self, rule: HandSGD | HandAdam, factor: Callable[[int], float]):
         self.rule, self.factor, self.base, self.epoch = rule, factor, rule.lr, 0
 
     def step(self) -> None:
@@ -119,11 +125,11 @@ class _HandSchedule:
         self.rule.lr = self.base * self.factor(self.epoch)
 
 
-def _copy(value):
+def _copy(value: Any) -> Any:
     return value.clone() if isinstance(value, torch.Tensor) else value.copy()
 
 
-def _zeros_like(value):
+def _zeros_like(value: Any) -> Any:
     return torch.zeros_like(value) if isinstance(value, torch.Tensor) else np.zeros_like(value)
 
 
@@ -132,7 +138,9 @@ class HandSGD:
     buf = momentum * buf + g (buf = g at the first step); the step is buf, or
     g + momentum * buf with Nesterov."""
 
-    def __init__(self, params: Sequence, lr: float, momentum: float = 0.0, nesterov=False):
+    def __init__(
+        self, params: Iterable[Any], lr: float, momentum: float = 0.0, nesterov: bool = False
+    ):
         self.params, self.lr, self.momentum, self.nesterov = list(params), lr, momentum, nesterov
         self.buffers: list = [None] * len(self.params)
 
@@ -156,7 +164,7 @@ class HandAdam:
     """Adam as torch.optim.Adam computes it: m, v running means of g and g^2, bias-corrected;
     p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)."""
 
-    def __init__(self, params: Sequence, lr: float):
+    def __init__(self, params: Iterable[Any], lr: float):
         self.params, self.lr, self.t = list(params), lr, 0
         self.m = [_zeros_like(p) for p in self.params]
         self.v = [_zeros_like(p) for p in self.params]
@@ -180,7 +188,7 @@ class _LBFGSStep:
     def __init__(self, optimizer: torch.optim.LBFGS, loss_of: Callable[[], torch.Tensor]):
         self.optimizer = optimizer
 
-        def closure():
+        def closure() -> torch.Tensor:
             optimizer.zero_grad()
             loss = loss_of()
             loss.backward()
@@ -197,11 +205,11 @@ class _LBFGSStep:
 
 def build_optimizer(
     spec: OptimizerSpec,
-    params: Sequence,
+    params: Iterable[Any],
     *,
     by_hand: bool = False,
     loss_of: Callable[[], torch.Tensor] | None = None,
-):
+) -> tuple[Any, Schedule]:
     """(optimizer, schedule) for the parameters a tier trains.
 
     by_hand=False: a torch.optim optimizer (SGD, SGD with momentum or Nesterov, Adam, or
@@ -211,7 +219,9 @@ def build_optimizer(
     ``schedule.step()`` ends an epoch.
     """
     factor = schedule_factor(spec.schedule)
+    schedule: Schedule
     if by_hand:
+        rule: HandSGD | HandAdam
         if spec.name == "adam":
             rule = HandAdam(params, spec.lr)
         elif spec.name in ("sgd", "momentum", "nesterov"):
@@ -220,6 +230,7 @@ def build_optimizer(
             raise ValueError(f"optimizer {spec.name!r} is not written out by hand")
         schedule = _NoSchedule() if spec.schedule == "constant" else _HandSchedule(rule, factor)
         return rule, schedule
+    optimizer: torch.optim.Optimizer
     if spec.name == "adam":
         optimizer = torch.optim.Adam(params, lr=spec.lr, betas=ADAM_BETAS, eps=ADAM_EPS)
     elif spec.name == "lbfgs":
@@ -244,5 +255,6 @@ def build_optimizer(
         else torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     )
     if spec.name == "lbfgs":
-        optimizer = _LBFGSStep(optimizer, loss_of)
+        assert isinstance(optimizer, torch.optim.LBFGS) and loss_of is not None
+        return _LBFGSStep(optimizer, loss_of), schedule
     return optimizer, schedule

@@ -136,7 +136,7 @@ class QuadraticLoss:
     n: int
     intercept: bool
 
-    def __call__(self, weight: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, list]:
+    def __call__(self, weight: np.ndarray, bias: np.ndarray | None) -> tuple[np.ndarray, list]:
         """(sse (q,), [gradient of the weight (q, p), of the bias (q,) with an intercept])."""
         theta = np.asarray(weight, dtype=np.float64).T
         if self.intercept:

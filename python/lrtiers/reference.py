@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -216,7 +217,7 @@ def least_squares(
     intercept: bool,
     refine: bool = True,
     alias_tol: float = ALIAS_TOL,
-    block_rows: int = DEFAULTS["block_rows"],
+    block_rows: int = cast(int, DEFAULTS["block_rows"]),
 ) -> Reference:
     """min ||D b - y|| for each column of y, D = [1, x] or x, for arrays in memory: the
     reference a fit of them gets (reference_over_blocks over blocks of block_rows rows)."""
@@ -251,7 +252,7 @@ def block_factor(x: np.ndarray, y: np.ndarray, intercept: bool) -> tuple[np.ndar
     largest = _power_of_two_at_least(np.maximum(d.max(axis=0), -d.min(axis=0)))
     d /= np.where(largest > 0, largest, 1.0)
     r = _cholesky_qr2(d)
-    return (np.linalg.qr(d, mode="r") if r is None else r), largest
+    return (cast(np.ndarray, np.linalg.qr(d, mode="r")) if r is None else r), largest
 
 
 def right_solve_upper(u: torch.Tensor, b: torch.Tensor) -> np.ndarray:
@@ -300,7 +301,7 @@ def reference_over_blocks(
     r = np.zeros((0, p + int(intercept) + q))
     for block_r, block_largest in factors:
         ratio = np.where(block_largest > 0, block_largest, 1.0) / scale  # powers of two: exact
-        r = np.linalg.qr(np.vstack([r, block_r * ratio]), mode="r")
+        r = cast(np.ndarray, np.linalg.qr(np.vstack([r, block_r * ratio]), mode="r"))
     return solve_from_r(r, scale, n, p, q, intercept, alias_tol, refine, over_blocks)
 
 
@@ -326,7 +327,9 @@ def solve_from_r(
     aliased = aliased_columns(r_full[:k, :k], alias_tol)
     kept = ~aliased
     # R of the kept columns with Q'y beside it: drop the aliased columns and reduce again
-    reduced = np.linalg.qr(np.hstack([r_full[:, :k][:, kept], r_full[:, k:]]), mode="r")
+    reduced = cast(
+        np.ndarray, np.linalg.qr(np.hstack([r_full[:, :k][:, kept], r_full[:, k:]]), mode="r")
+    )
     rank = int(np.count_nonzero(kept))
     r = reduced[:rank, :rank]
     scale_d, scale_y = scale[:k], scale[k:]
@@ -359,7 +362,16 @@ def solve_from_r(
     return Reference(coef, aliased, r, scale_d, sse, n, intercept, steps, residual_norm, y_spread)
 
 
-def _refine(over_blocks, intercept, kept, r, scale_d, scale_y, coef, budget):
+def _refine(
+    over_blocks: Callable[[Callable], list],
+    intercept: bool,
+    kept: np.ndarray,
+    r: np.ndarray,
+    scale_d: np.ndarray,
+    scale_y: np.ndarray,
+    coef: np.ndarray,
+    budget: int,
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Iterative refinement: the residual and D'residual in extended precision
     (np.longdouble), the correction from the semi-normal equations r'r d = D'residual with
     the same r, while corrections shrink. Returns (coef, sse per output of the residuals
@@ -371,7 +383,9 @@ def _refine(over_blocks, intercept, kept, r, scale_d, scale_y, coef, budget):
     while True:
         coef_ext = coef.astype(extended)
 
-        def part(x, y, coef_ext=coef_ext):
+        def part(
+            x: np.ndarray, y: np.ndarray, coef_ext: np.ndarray = coef_ext
+        ) -> tuple[np.ndarray, np.ndarray]:
             d = design_block(x, None, intercept)[:, kept].astype(extended)
             resid = y.astype(extended) - d @ coef_ext
             scaled = resid / unit
@@ -393,4 +407,4 @@ def _refine(over_blocks, intercept, kept, r, scale_d, scale_y, coef, budget):
         if not np.isfinite(size) or size >= previous:
             return coef, sse, steps
         coef, steps, previous = coef + correction, steps + 1, size
-        done = size < np.finfo(float).eps
+        done = bool(size < np.finfo(float).eps)

@@ -231,11 +231,12 @@ def _device(value: Any, name: str) -> str:
     raise SettingError(name, f"{name} must be 'cpu' or 'cuda' (or 'cuda:N'); got {value!r}")
 
 
-def _validation(value: Any, name: str) -> float | tuple | None:
+def _validation(value: Any, name: str) -> float | tuple[Any, Any] | None:
     if value is None:
         return None
     if isinstance(value, (tuple, list)) and len(value) == 2:
-        return tuple(value)  # explicit (x_val, y_val): normalised with the data
+        x_val, y_val = value  # explicit (x_val, y_val): normalised with the data
+        return (x_val, y_val)
     value = real(value, name)
     if not 0 < value < 1:
         raise SettingError(
@@ -274,7 +275,12 @@ def setting(default: Any, check: Callable[[Any, str], Any], doc: str, kind: str)
 @dataclass(frozen=True)
 class Settings:
     """lr_fit()'s settings, checked. Defaults are the values declared here; "auto" values
-    (lr, momentum, schedule) are resolved for the data by lr_fit and recorded in the fit."""
+    (lr, momentum, schedule) are resolved for the data by lr_fit and recorded in the fit.
+
+    An instance holds resolved settings: check_settings (the one way to make one) draws
+    a seed for seed=None and takes one thread for threads=None, so their fields are typed
+    as the ints the checks return, while their declared defaults stay the None a caller
+    gives (lr_fit's signature, defaults() and R's formals show None)."""
 
     tier: str = setting(
         "module",
@@ -350,7 +356,7 @@ class Settings:
         "None, or stop when an epoch improves the loss by less than this relative amount",
         "number",
     )
-    seed: int | None = setting(
+    seed: int = setting(
         None,
         _seed,
         "a whole number in [0, 2^32) for torch's generator (initial values, batch order) and "
@@ -391,14 +397,14 @@ class Settings:
         "precondition='none'",
         "flag",
     )
-    validation: float | tuple | None = setting(
+    validation: float | tuple[Any, Any] | None = setting(
         None,
         _validation,
         "None, a fraction of the rows held out by a seeded shuffle, or held-out data; its "
         "loss is recorded every epoch",
         "validation",
     )
-    threads: int | None = setting(
+    threads: int = setting(
         None,
         _threads,
         "CPU threads for the arithmetic (None: one, as a fit's passes are bound by reading "

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -52,6 +52,9 @@ from .monitor import Monitor
 from .precondition import Preconditioner
 from .reference import Reference, reference_over_blocks
 from .sources import ArraySource, Source
+
+if TYPE_CHECKING:
+    from .tiers.contract import TrainingData
 
 
 @dataclass(frozen=True)
@@ -282,17 +285,17 @@ class BlockMonitor(Monitor):
 
     # -- batches ---------------------------------------------------------------------
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
         """The dataloader tier's loader (TrainingData.loader): one epoch's batches."""
         return iter(self.batches(self.data.x, self.data.y))
 
-    def batches(self, x, y):
+    def batches(self, x: Any, y: Any) -> Iterator[tuple[Any, Any]]:
         as_numpy = isinstance(x, np.ndarray)
         if self.full_batch:
             return self._blocks(as_numpy)
         return self._streamed_minibatches(as_numpy)
 
-    def _blocks(self, as_numpy: bool):
+    def _blocks(self, as_numpy: bool) -> Iterator[tuple[Any, Any]]:
         """This rank's training blocks, in order, each known to be the last or not (one
         block read ahead). A rank that holds none still goes through its tier's loop once,
         on one placeholder row whose gradient is not part of any sum, so that it reaches
@@ -311,7 +314,7 @@ class BlockMonitor(Monitor):
             yield xb, yb
             current = following
 
-    def _streamed_minibatches(self, as_numpy: bool):
+    def _streamed_minibatches(self, as_numpy: bool) -> Iterator[tuple[Any, Any]]:
         """One epoch's batches in the order batches.py defines (the DataLoader's, over
         blocks), each block read when it is visited."""
         sizes = self.stream.layout.part_sizes("train")
@@ -344,7 +347,7 @@ class BlockMonitor(Monitor):
 
     # -- full-batch steps: gradients accumulated over the blocks ----------------------
 
-    def step_due(self, loss, *grads) -> bool:
+    def step_due(self, loss: Any, *grads: Any) -> bool:
         """A block's loss and gradients (of its own mean), kept weighted by its share of the
         rows; after this rank's last block, every rank's are gathered and added in block
         order, written into the tier's gradients and booked: the tier steps with the
@@ -378,7 +381,7 @@ class BlockMonitor(Monitor):
         weight_t, bias = self._weight_t, self._bias
         assert weight_t is not None
 
-        def block_sse(x, y):
+        def block_sse(x: np.ndarray, y: np.ndarray) -> np.ndarray:
             z, y = self.stream.training_form(x, y, as_numpy=False)
             with torch.no_grad():
                 error = z @ weight_t.to(z.device) - y
@@ -429,7 +432,7 @@ def layout_for(source: Source, settings: Any, group: Group) -> Layout:
     )
 
 
-def placeholder_tensors(p: int, q: int, dtype: str, device: str, validation: bool):
+def placeholder_tensors(p: int, q: int, dtype: str, device: str, validation: bool) -> TrainingData:
     """The TrainingData of a streamed fit: empty tensors that carry the shape, dtype and
     device the tiers read off them (the rows come from the monitor's batches)."""
     from .tiers import TrainingData

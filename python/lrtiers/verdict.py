@@ -141,7 +141,9 @@ class Situation:
 ILL_CONDITIONED = 100
 
 
-def judge(target: Target, weight, bias, loss: float, situation: Situation) -> Verdict:
+def judge(
+    target: Target, weight: np.ndarray, bias: np.ndarray, loss: float, situation: Situation
+) -> Verdict:
     digits = target.digits(weight, bias)
     loss_ok = target.loss_ok(loss, situation.initial_loss)
     converged = loss_ok and digits >= target.digits_required
@@ -242,7 +244,9 @@ def _available(optimizer: str, settings: Settings) -> bool:
     return settings.tier in OPTIMIZERS[optimizer] and (optimizer != "lbfgs" or settings.full_batch)
 
 
-def _mini_batch_advice(settings: Settings, spec: OptimizerSpec, reached: str, epochs: int):
+def _mini_batch_advice(
+    settings: Settings, spec: OptimizerSpec, reached: str, epochs: int
+) -> tuple[str, str]:
     if spec.schedule == "constant":
         return "mini_batch", (
             f"mini-batch gradients are noisy and a constant step keeps them so: {reached}. "
@@ -309,6 +313,7 @@ def _spectral_rate(s: Situation) -> float | None:
     worst = 0.0
     for curvature in (s.mu, s.lipschitz):
         step = 1.0 - lr * curvature
+        roots: list[float] | np.ndarray
         if name == "sgd" or beta == 0:
             roots = [step]
         elif name == "momentum":  # z^2 - (1 + beta - lr h) z + beta

@@ -23,7 +23,7 @@ class LinearRegression(nn.Linear):
         pass
 
 
-def build_model(start: Parameters, intercept: bool, device) -> LinearRegression:
+def build_model(start: Parameters, intercept: bool, device: torch.device | str) -> LinearRegression:
     q, p = start.weight.shape
     weight = torch.from_numpy(start.weight)
     model = LinearRegression(p, q, bias=intercept, dtype=weight.dtype, device=device)

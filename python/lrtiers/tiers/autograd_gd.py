@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import torch
 
-from ..optimizers import build_optimizer
-from .contract import Parameters
+from ..optimizers import OptimizerSpec, build_optimizer
+from ..settings import Settings
+from .contract import Parameters, TierMonitor, TrainingData
 
 
-def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Parameters:
+def train(
+    data: TrainingData,
+    start: Parameters,
+    settings: Settings,
+    optimizer_spec: OptimizerSpec,
+    monitor: TierMonitor,
+) -> Parameters:
     x, y = data.x, data.y
     w = torch.tensor(start.weight, device=x.device, requires_grad=True)
     b = torch.tensor(start.bias, device=x.device, requires_grad=settings.intercept)
@@ -22,10 +29,10 @@ def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Paramet
         optimizer_spec, [w, b] if settings.intercept else [w], by_hand=True
     )
 
-    def model(x):
+    def model(x: torch.Tensor) -> torch.Tensor:
         return x @ w.t() + b
 
-    def mse(preds, targets):
+    def mse(preds: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         diff = preds - targets
         return torch.sum(diff * diff) / diff.numel()
 
@@ -43,9 +50,10 @@ def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Paramet
                 with torch.no_grad():
                     update.step([w.grad, b.grad] if settings.intercept else [w.grad])
             # 5. reset the gradients
+            assert w.grad is not None  # backward() filled it (and b.grad with an intercept)
             with torch.no_grad():
                 w.grad.zero_()
-                if settings.intercept:
+                if b.grad is not None:  # settings.intercept
                     b.grad.zero_()
         schedule.step()
 

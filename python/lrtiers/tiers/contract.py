@@ -74,12 +74,13 @@ class TierMonitor(Protocol):
         """Epoch numbers 1, 2, ...; params are the live (weight, bias) arrays or tensors."""
         ...
 
-    def batches(self, x: Any, y: Any) -> Iterator[tuple[Any, Any]]:
+    def batches(self, x: Any, y: Any) -> Iterable[tuple[Any, Any]]:
         """One epoch's batches: (x, y) itself for full batch, else DataLoader-order rows."""
         ...
 
-    def record(self, loss: Any, *grads: Any) -> None:
-        """A batch's loss and gradients, after backward and before the update."""
+    def step_due(self, loss: Any, *grads: Any) -> bool:
+        """A batch's loss and gradients, after backward and before the update: whether the
+        tier steps now (None for an untrained bias's gradient)."""
         ...
 
 

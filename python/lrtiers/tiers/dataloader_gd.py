@@ -16,17 +16,23 @@ draws from torch's generator, bit for bit, at a fraction of the cost (see batche
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from ..batches import BatchIndexSampler
-from ..optimizers import build_optimizer
+from ..optimizers import OptimizerSpec, build_optimizer
+from ..settings import Settings
 from ._linear import build_model, final_parameters
-from .contract import Parameters
+from .contract import Parameters, TierMonitor, TrainingData
 
 
 def batched_loader(
-    dataset: TensorDataset, batch_size: int, shuffle: bool, generator=None, block_rows=None
+    dataset: TensorDataset,
+    batch_size: int,
+    shuffle: bool,
+    generator: torch.Generator | None = None,
+    block_rows: int | None = None,
 ) -> DataLoader:
     """DataLoader(dataset, batch_size, shuffle, generator) that indexes whole batches at once.
 
@@ -40,14 +46,20 @@ def batched_loader(
     return DataLoader(dataset, batch_size=None, sampler=sampler, generator=generator)
 
 
-def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Parameters:
+def train(
+    data: TrainingData,
+    start: Parameters,
+    settings: Settings,
+    optimizer_spec: OptimizerSpec,
+    monitor: TierMonitor,
+) -> Parameters:
     inputs, targets = data.x, data.y
     if data.loader is not None:  # a streamed source brings its own (streaming.py)
         train_dl = data.loader
     else:
         # batch_size=None: one batch of every row, in order (shuffling cannot change it)
         full_batch = settings.batch_size is None
-        batch_size = len(inputs) if full_batch else settings.batch_size
+        batch_size = len(inputs) if settings.batch_size is None else settings.batch_size
 
         # Define dataset and data loader
         train_ds = TensorDataset(inputs, targets)

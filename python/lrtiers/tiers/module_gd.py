@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import torch.nn as nn
 
-from ..optimizers import build_optimizer
+from ..optimizers import OptimizerSpec, build_optimizer
+from ..settings import Settings
 from ._linear import build_model, final_parameters
-from .contract import Parameters
+from .contract import Parameters, TierMonitor, TrainingData
 
 
-def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Parameters:
+def train(
+    data: TrainingData,
+    start: Parameters,
+    settings: Settings,
+    optimizer_spec: OptimizerSpec,
+    monitor: TierMonitor,
+) -> Parameters:
     x, y = data.x, data.y
     model = build_model(start, settings.intercept, x.device)
     loss_fn = nn.MSELoss(reduction="mean")

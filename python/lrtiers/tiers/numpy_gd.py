@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..optimizers import build_optimizer
-from .contract import Parameters
+from ..optimizers import OptimizerSpec, build_optimizer
+from ..settings import Settings
+from .contract import Parameters, TierMonitor, TrainingData
 
 
-def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Parameters:
+def train(
+    data: TrainingData,
+    start: Parameters,
+    settings: Settings,
+    optimizer_spec: OptimizerSpec,
+    monitor: TierMonitor,
+) -> Parameters:
     x, y = data.x_numpy, data.y_numpy
     w = start.weight.copy()  # (q, p)
     b = start.bias.copy()  # (q,)

@@ -10,11 +10,18 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..optimizers import build_optimizer
-from .contract import Parameters
+from ..optimizers import OptimizerSpec, build_optimizer
+from ..settings import Settings
+from .contract import Parameters, TierMonitor, TrainingData
 
 
-def train(data, start: Parameters, settings, optimizer_spec, monitor) -> Parameters:
+def train(
+    data: TrainingData,
+    start: Parameters,
+    settings: Settings,
+    optimizer_spec: OptimizerSpec,
+    monitor: TierMonitor,
+) -> Parameters:
     x, y = data.x, data.y
     w = torch.tensor(start.weight, device=x.device, requires_grad=True)
     b = torch.tensor(start.bias, device=x.device, requires_grad=settings.intercept)
