@@ -120,6 +120,8 @@ test_that("a fresh HOME with no Python configured: R CMD INSTALL, library(), lr_
   ), script)
   env <- c(pip_settings_for_uv(python),
     HOME = home, R_LIBS = library_dir, R_LIBS_USER = file.path(home, "R"), RETICULATE_UV = uv,
+    # R CMD check points R_PROFILE_USER elsewhere: the fresh HOME's own profile, as a user's
+    R_PROFILE_USER = file.path(home, ".Rprofile"),
     RETICULATE_PYTHON = NA, LRTIERS_PYTHON = NA, VIRTUAL_ENV = NA, PYTHONPATH = NA,
     RETICULATE_PYTHON_FALLBACK = NA, XDG_CACHE_HOME = NA, XDG_CONFIG_HOME = NA,
     R_USER_CACHE_DIR = NA, R_USER_CONFIG_DIR = NA, R_USER_DATA_DIR = NA)
