@@ -177,14 +177,15 @@ class BlockData:
         return self.group.gather(mine)
 
     def training_form(self, x: np.ndarray, y: np.ndarray, as_numpy: bool) -> tuple:
-        """A block as the tiers train on it: aliased columns dropped, preconditioned (on a
-        copy when the block is a view of the caller's arrays)."""
+        """A block (or rows in memory) as the tiers train on it: aliased columns dropped,
+        preconditioned: in place on a block read from a file (the fit's own), into a new
+        array for rows in memory (they are read again: refinement, validation)."""
         assert self.kept is not None and self.pre is not None
+        own = not self.in_memory
         if not self.kept.all():
-            x = np.ascontiguousarray(x[:, self.kept])
+            x, own = np.ascontiguousarray(x[:, self.kept]), True
         if not self.pre.is_identity:
-            # in place on the block as read; a view of the caller's arrays into a new one
-            x = self.pre.apply(x, out=None if x.flags.owndata else np.empty_like(x))
+            x = self.pre.apply(x, out=None if own else np.empty_like(x))
         if as_numpy:
             return x, y
         return torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device)

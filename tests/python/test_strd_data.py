@@ -106,3 +106,29 @@ def test_float64_lstsq_on_the_hardest(name):
     p = strd(name)
     digits = lre(lstsq_fit(p), p.coefficients)
     assert digits.min() >= HARD_DIGITS[name], f"{name}: {np.round(digits, 2)}"
+
+
+#: Where the trained coefficients reach the reference's accuracy (within one digit of it,
+#: against the certified values). Wampler1, 3 and 4 stop short, though the verdict finds
+#: 14 digits there relative to max(|b|, SE): their coefficients are small beside their
+#: standard errors (or the fit is exact), and steps in orthonormalised coordinates, whose
+#: scale is the standard errors', do not resolve the last digits of |b|.
+TO_THE_LIMIT = ["Norris", "Pontius", "NoInt1", "NoInt2", "Longley", "Wampler2", "Wampler5"]
+
+
+@pytest.mark.parametrize("name", TO_THE_LIMIT)
+def test_trained_coefficients_reach_the_references_accuracy(name):
+    import lrtiers
+
+    p = strd(name)
+    fit = lrtiers.lr_fit(p.x, p.y, intercept=p.intercept, seed=0)
+    assert fit.converged and fit.epochs_run <= 2
+    trained = np.r_[fit.bias, fit.weight[0]] if p.intercept else fit.weight[0]
+    optimum = (
+        np.r_[fit.optimum["bias"], fit.optimum["weight"][0]]
+        if p.intercept
+        else (fit.optimum["weight"][0])
+    )
+    reached = np.min(lre(trained, p.coefficients))
+    limit = np.min(lre(optimum, p.coefficients))
+    assert reached >= limit - 1.0, (reached, limit)
