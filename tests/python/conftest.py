@@ -57,3 +57,17 @@ def assert_lm_digits(fit, coef, digits, se=None):
     assert np.array_equal(np.isnan(got), np.isnan(coef)), "aliased coefficients differ"
     error = np.abs(got - coef) / yardstick
     assert np.nanmax(error) <= 10.0**-digits, f"only {-np.log10(np.nanmax(error)):.2f} digits"
+
+
+def mixed_columns(rows: int, seed: int) -> dict[str, np.ndarray]:
+    """A table's columns of every kind a source reads as numbers: floats that need all 17
+    digits, 64-bit integers beyond 2**32, booleans, float32, int32 (sources' tests)."""
+    rng = np.random.default_rng(seed)
+    return {
+        "a": rng.standard_normal(rows) * 1e3,
+        "b": rng.integers(-(2**40), 2**40, rows),
+        "c": rng.integers(0, 2, rows).astype(bool),
+        "d": rng.standard_normal(rows).astype(np.float32),
+        "t": rng.standard_normal(rows) / 3,
+        "u": rng.integers(-5, 5, rows).astype(np.int32),
+    }

@@ -5,7 +5,7 @@ and an ArraySource's blocks are views."""
 
 import numpy as np
 import pytest
-from conftest import assert_same_bits
+from conftest import assert_same_bits, mixed_columns
 
 import lrtiers
 from lrtiers import sources
@@ -21,15 +21,7 @@ X_NAMES, Y_NAMES = ["a", "b", "c", "d"], ["t", "u"]
 
 @pytest.fixture(scope="module")
 def table():
-    rng = np.random.default_rng(16)
-    return {
-        "a": rng.standard_normal(N) * 1e3,
-        "b": rng.integers(-(2**40), 2**40, N),
-        "c": rng.integers(0, 2, N).astype(bool),
-        "d": rng.standard_normal(N).astype(np.float32),
-        "t": rng.standard_normal(N) / 3,
-        "u": rng.integers(-5, 5, N).astype(np.int32),
-    }
+    return mixed_columns(N, seed=16)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import assert_same_bits
+from conftest import assert_same_bits, mixed_columns
 
 import lrtiers
 from lrtiers.sources import DEFAULT_CHUNK_ROWS
@@ -22,15 +22,7 @@ N = 300
 @pytest.fixture(scope="module")
 def table():
     """Floats (with values that need all 17 digits), integers, booleans and two targets."""
-    rng = np.random.default_rng(12)
-    return {
-        "a": rng.standard_normal(N) * 1e3,
-        "b": rng.integers(-(2**40), 2**40, N),
-        "c": rng.integers(0, 2, N).astype(bool),
-        "d": rng.standard_normal(N).astype(np.float32),
-        "t": rng.standard_normal(N) / 3,
-        "u": rng.integers(-5, 5, N).astype(np.int32),
-    }
+    return mixed_columns(N, seed=12)
 
 
 def expected(table, names):
