@@ -2,14 +2,15 @@
 
 ``DataLoader(dataset, batch_size, shuffle=True)`` draws, per epoch, a base seed for its
 workers and then a seed for RandomSampler, which makes its own generator and takes
-``randperm(n)``. Rows that fall into several blocks (more than ``block_rows``: a file read
-block by block, or large arrays) are visited the way a file can be read: from the sampler's
-generator, a permutation of the blocks, then a permutation of each block's rows as it is
-visited; batches are cut from that stream across block boundaries. With one block this is
-exactly DataLoader's order; in memory and streamed, the same rows give the same batches.
-BatchIndexSampler yields them as index tensors (or slices, without shuffling) instead of
-lists of Python ints, so that a batch is fetched with one indexing operation rather than
-one __getitem__ per row.
+``randperm(n)``: the order of rows in memory (every tier's, as the tutorials' loops take
+them). A file read block by block cannot be visited in any order: its rows are visited
+as DataLoader's draws allow, block by block: from the sampler's generator, a permutation
+of the blocks, then a permutation of each block's rows as it is read (shuffled_blocks),
+batches cut from that stream across block boundaries. With one block (rows up to
+block_rows) this is exactly DataLoader's order: a file and the same rows in memory give
+the same batches. BatchIndexSampler yields them as index tensors (or slices, without
+shuffling) instead of lists of Python ints, so that a batch is fetched with one indexing
+operation rather than one __getitem__ per row.
 """
 
 from __future__ import annotations
@@ -18,11 +19,6 @@ from collections.abc import Iterator, Sequence
 
 import torch
 from torch.utils.data import Sampler
-
-
-def block_sizes(n: int, block_rows: int) -> list[int]:
-    """The rows of each block of n rows cut into blocks of block_rows."""
-    return [min(block_rows, n - start) for start in range(0, n, block_rows)]
 
 
 def sampler_generator(generator: torch.Generator | None) -> torch.Generator:
@@ -44,20 +40,13 @@ def shuffled_blocks(
 
 
 class BatchIndexSampler(Sampler):
-    """Batches of row indices in RandomSampler/SequentialSampler + BatchSampler order (over
-    blocks of block_rows rows when there are several: see the module docstring)."""
+    """Batches of row indices in RandomSampler/SequentialSampler + BatchSampler order."""
 
     def __init__(
-        self,
-        n: int,
-        batch_size: int,
-        shuffle: bool,
-        generator: torch.Generator | None = None,
-        block_rows: int | None = None,
+        self, n: int, batch_size: int, shuffle: bool, generator: torch.Generator | None = None
     ):
         self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
         self.generator = generator  # None: torch's global generator, as DataLoader's default
-        self.sizes = block_sizes(n, block_rows or max(n, 1))
 
     def __len__(self) -> int:
         return -(-self.n // self.batch_size)
@@ -69,27 +58,14 @@ class BatchIndexSampler(Sampler):
             return
         # RandomSampler.__iter__ with DataLoader's generator, draw for draw
         generator = sampler_generator(self.generator)
-        if len(self.sizes) == 1:
-            yield from torch.randperm(self.n, generator=generator).split(self.batch_size)
-            return
-        starts = [0]
-        for size in self.sizes[:-1]:
-            starts.append(starts[-1] + size)
-        order = torch.cat(
-            [starts[block] + rows for block, rows in shuffled_blocks(self.sizes, generator)]
-        )
-        yield from order.split(self.batch_size)
+        yield from torch.randperm(self.n, generator=generator).split(self.batch_size)
 
 
 def epoch_batches(
-    n: int,
-    batch_size: int,
-    shuffle: bool,
-    generator: torch.Generator | None = None,
-    block_rows: int | None = None,
+    n: int, batch_size: int, shuffle: bool, generator: torch.Generator | None = None
 ) -> Iterator[torch.Tensor | slice]:
     """One epoch's batches as a DataLoader(..., generator=generator) iterator over
     BatchIndexSampler would give them, including the base seed every DataLoader iterator
     draws first."""
     torch.empty((), dtype=torch.int64).random_(generator=generator)  # the base seed
-    return iter(BatchIndexSampler(n, batch_size, shuffle, generator, block_rows))
+    return iter(BatchIndexSampler(n, batch_size, shuffle, generator))

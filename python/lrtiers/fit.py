@@ -182,11 +182,9 @@ def _run(
     p_kept = int(kept.sum())
     start = _initial_parameters(settings, p_kept, q, kept.size, kept, pre, generator)
     monitor_settings = _monitor_settings(settings, plan, ref, pre, callback)
-    # rows in memory are trained on whole, as the tutorials do, but for full batches of
-    # several blocks, which sum over the blocks as a file's do (the same bits); L-BFGS's line
-    # search evaluates the whole loss, so it needs them whole
-    blockwise = layout.n_blocks > 1 and settings.full_batch and plan.spec.name != "lbfgs"
-    if data.in_memory and not blockwise:
+    # rows in memory are trained on whole, as the tutorials do (their loops, bit for bit,
+    # whatever the rows: the same bits as a file's blocks while the rows are one block)
+    if data.in_memory:
         tensors = _resident(data, val)
         tensors.generator = generator
         monitor = Monitor(tensors, **monitor_settings)
@@ -377,7 +375,6 @@ def _monitor_settings(
         "tier": settings.tier,
         "epochs": settings.epochs,
         "batch_size": settings.batch_size,
-        "block_rows": settings.block_rows,
         "shuffle": settings.shuffle,
         "books_late": spec.name != "lbfgs",
         "tol": settings.tol,

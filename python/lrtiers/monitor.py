@@ -202,7 +202,6 @@ class Monitor:
         tier: str,
         epochs: int,
         batch_size: int | None,
-        block_rows: int,
         shuffle: bool,
         books_late: bool,
         tol: float | None,
@@ -214,7 +213,6 @@ class Monitor:
     ):
         self.data = data
         self.tier = tier
-        self.block_rows = block_rows
         self.n_epochs = epochs
         self.n = data.x.shape[0]
         self.batch_size = batch_size
@@ -293,10 +291,7 @@ class Monitor:
 
     def _minibatches(self, x: Any, y: Any) -> Iterator[tuple[Any, Any]]:
         assert self.batch_size is not None  # not a full batch
-        order = epoch_batches(
-            self.n, self.batch_size, self.shuffle, self.data.generator, self.block_rows
-        )
-        for rows in order:
+        for rows in epoch_batches(self.n, self.batch_size, self.shuffle, self.data.generator):
             if isinstance(x, np.ndarray) and isinstance(rows, torch.Tensor):
                 rows_numpy = rows.numpy()
                 yield x[rows_numpy], y[rows_numpy]

@@ -131,7 +131,6 @@ class BlockData:
         self.n_train = layout.part_rows("train")
         self.n_val = layout.part_rows("val") if val is None else val.n_rows
         self._checked = False  # every block looked at for non-finite values
-        self._training_copies: dict[tuple, list] = {}  # in memory: the blocks in training form
 
     @property
     def in_memory(self) -> bool:
@@ -200,19 +199,9 @@ class BlockData:
         return torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device)
 
     def training_blocks(self, part: str, as_numpy: bool) -> Iterator[tuple[int, Any, Any]]:
-        """This rank's blocks of a part in training form; rows in memory are put in it
-        once and kept (a copy of the rows, as a fit of them whole makes)."""
-        if not self.in_memory:
-            for block, x, y in self.raw_blocks(part):
-                yield (block, *self.training_form(x, y, as_numpy))
-            return
-        key = (part, as_numpy)
-        if key not in self._training_copies:
-            self._training_copies[key] = [
-                (block, *self.training_form(x, y, as_numpy))
-                for block, x, y in self.raw_blocks(part)
-            ]
-        yield from self._training_copies[key]
+        """This rank's blocks of a part in training form."""
+        for block, x, y in self.raw_blocks(part):
+            yield (block, *self.training_form(x, y, as_numpy))
 
     def every_block(self, block: int, part: str = "train") -> tuple[np.ndarray, np.ndarray]:
         """Any block on every rank (mini-batches visit them all): the rank that holds it

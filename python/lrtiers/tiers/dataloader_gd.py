@@ -32,7 +32,6 @@ def batched_loader(
     batch_size: int,
     shuffle: bool,
     generator: torch.Generator | None = None,
-    block_rows: int | None = None,
 ) -> DataLoader:
     """DataLoader(dataset, batch_size, shuffle, generator) that indexes whole batches at once.
 
@@ -42,7 +41,7 @@ def batched_loader(
     as the samplers DataLoader(dataset, batch_size, shuffle, generator) builds, so the
     batches are the same.
     """
-    sampler = BatchIndexSampler(len(dataset), batch_size, shuffle, generator, block_rows)
+    sampler = BatchIndexSampler(len(dataset), batch_size, shuffle, generator)
     return DataLoader(dataset, batch_size=None, sampler=sampler, generator=generator)
 
 
@@ -68,7 +67,6 @@ def train(
             batch_size,
             settings.shuffle and not full_batch,
             generator=data.generator,
-            block_rows=settings.block_rows,  # (as many rows as a block: DataLoader's order)
         )
     # Define model, loss function and optimizer
     model = build_model(start, settings.intercept, inputs.device)
