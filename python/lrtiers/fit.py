@@ -185,6 +185,8 @@ def _run(
     # rows in memory are trained on whole, as the tutorials do (their loops, bit for bit,
     # whatever the rows: the same bits as a file's blocks while the rows are one block)
     if data.in_memory:
+        # preconditioned in place (no second copy of x) unless the rows are read again
+        data.keep_rows = _may_refine(settings, ref)
         tensors = _resident(data, val)
         tensors.generator = generator
         monitor = Monitor(tensors, **monitor_settings)
@@ -194,7 +196,7 @@ def _run(
         monitor = tensors.loader = BlockMonitor(data, tensors, **monitor_settings)
     final, elapsed = _train(tensors, start, settings, plan.spec, monitor)
     sse = monitor.residual_ss()
-    if _to_the_last_digits(settings, monitor, ref):
+    if _may_refine(settings, ref) and monitor.stop_reason == "converged":
         final = _refined(final, ref, pre, data, settings.dtype)
         sse = quadratic_loss(ref, pre)(final.weight, final.bias)[0]
     return _result(
@@ -212,14 +214,13 @@ def _run(
     )
 
 
-def _to_the_last_digits(settings: Settings, monitor: Monitor, ref: Reference) -> bool:
-    """Whether a fit ends with refinement steps: at the defaults' kind of fit (converged on
-    orthonormalised columns, in float64), where its reference refined too (ill-conditioned
-    or small data): there float64 arithmetic on the data leaves digits that the reference
-    has (Longley: 8 of its 14; Wampler3: 6 of 15)."""
+def _may_refine(settings: Settings, ref: Reference) -> bool:
+    """Whether a fit ends with refinement steps once converged: at the defaults' kind of fit
+    (stopping once converged on orthonormalised columns, in float64), where its reference
+    refined too (ill-conditioned or small data): there float64 arithmetic on the data
+    leaves digits that the reference has (Longley: 8 of its 14; Wampler3: 6 of 15)."""
     return (
         settings.stop_when_converged
-        and monitor.stop_reason == "converged"
         and settings.precondition == "orthogonal"
         and settings.dtype == "float64"
         and ref.refinement_steps > 0

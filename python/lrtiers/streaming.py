@@ -131,6 +131,7 @@ class BlockData:
         self.n_train = layout.part_rows("train")
         self.n_val = layout.part_rows("val") if val is None else val.n_rows
         self._checked = False  # every block looked at for non-finite values
+        self.keep_rows = True  # rows in memory are read again after training (refinement)
 
     @property
     def in_memory(self) -> bool:
@@ -177,10 +178,10 @@ class BlockData:
 
     def training_form(self, x: np.ndarray, y: np.ndarray, as_numpy: bool) -> tuple:
         """A block (or rows in memory) as the tiers train on it: aliased columns dropped,
-        preconditioned: in place on a block read from a file (the fit's own), into a new
-        array for rows in memory (they are read again: refinement, validation)."""
+        preconditioned: in place on a block read from a file (the fit's own) and on rows in
+        memory (lr_fit's own copies) unless they are read again (keep_rows: refinement)."""
         assert self.kept is not None and self.pre is not None
-        own = not self.in_memory
+        own = not (self.in_memory and self.keep_rows)
         if not self.kept.all():
             x, own = np.ascontiguousarray(x[:, self.kept]), True
         if not self.pre.is_identity:
