@@ -184,9 +184,10 @@ def _run(
     monitor_settings = _monitor_settings(settings, plan, ref, pre, callback)
     # rows in memory are trained on whole, as the tutorials do (their loops, bit for bit,
     # whatever the rows: the same bits as a file's blocks while the rows are one block)
+    may_refine = _may_refine(settings, ref)
     if data.in_memory:
         # preconditioned in place (no second copy of x) unless the rows are read again
-        data.keep_rows = _may_refine(settings, ref)
+        data.keep_rows = may_refine
         tensors = _resident(data, val)
         tensors.generator = generator
         monitor = Monitor(tensors, **monitor_settings)
@@ -196,7 +197,7 @@ def _run(
         monitor = tensors.loader = BlockMonitor(data, tensors, **monitor_settings)
     final, elapsed = _train(tensors, start, settings, plan.spec, monitor)
     sse = monitor.residual_ss()
-    if _may_refine(settings, ref) and monitor.stop_reason == "converged":
+    if may_refine and monitor.stop_reason == "converged":
         final = _refined(final, ref, pre, data, settings.dtype)
         sse = quadratic_loss(ref, pre)(final.weight, final.bias)[0]
     return _result(

@@ -52,12 +52,16 @@ def _power_of_two_at_least(values: np.ndarray) -> np.ndarray:
 
 
 def design_block(x: np.ndarray, y: np.ndarray | None, intercept: bool) -> np.ndarray:
-    """[1, x, y] (or [x, y]) in float64 for a block of rows."""
-    parts = [np.ones((x.shape[0], 1))] if intercept else []
-    parts.append(x.astype(np.float64))
+    """[1, x, y] (or [x, y]) in float64 for a block of rows, written once into a new array."""
+    n, p = x.shape
+    k = int(intercept)
+    d = np.empty((n, k + p + (0 if y is None else y.shape[1])))
+    if intercept:
+        d[:, 0] = 1.0
+    d[:, k : k + p] = x
     if y is not None:
-        parts.append(y.astype(np.float64))
-    return np.hstack(parts)
+        d[:, k + p :] = y
+    return d
 
 
 def column_norms(a: np.ndarray) -> np.ndarray:
@@ -243,12 +247,7 @@ def block_factor(x: np.ndarray, y: np.ndarray, intercept: bool) -> tuple[np.ndar
     """One block's part of the tall-skinny QR: the R factor of its [D, y] with every column
     divided by a power of two at least its largest value (exact: no column of 1e+300
     overflows when squared, none of 1e-300 underflows), and those powers."""
-    n, p = x.shape
-    d = np.empty((n, p + int(intercept) + y.shape[1]))
-    if intercept:
-        d[:, 0] = 1.0
-    d[:, int(intercept) : int(intercept) + p] = x
-    d[:, int(intercept) + p :] = y
+    d = design_block(x, y, intercept)
     largest = _power_of_two_at_least(np.maximum(d.max(axis=0), -d.min(axis=0)))
     d /= np.where(largest > 0, largest, 1.0)
     r = _cholesky_qr2(d)
