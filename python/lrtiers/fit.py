@@ -197,8 +197,10 @@ def _run(
         monitor = tensors.loader = BlockMonitor(data, tensors, **monitor_settings)
     final, elapsed = _train(tensors, start, settings, plan.spec, monitor)
     sse = monitor.residual_ss()
+    original = None
     if may_refine and monitor.stop_reason == "converged":
-        final = _refined(final, ref, pre, data, settings.dtype)
+        original = _refined(final, ref, pre, data)
+        final = _to_training(original, pre, settings.dtype)
         sse = quadratic_loss(ref, pre)(final.weight, final.bias)[0]
     return _result(
         plan,
@@ -211,6 +213,7 @@ def _run(
         n_val=data.n_val,
         names=names,
         stacklevel=stacklevel + 1,
+        original=original,
         **optional,
     )
 
@@ -229,13 +232,15 @@ def _may_refine(settings: Settings, ref: Reference) -> bool:
 
 
 def _refined(
-    final: Parameters, ref: Reference, pre: Preconditioner, data: BlockData, dtype: str
-) -> Parameters:
-    """The trained parameters after gradient steps whose residual and gradient are computed
-    in extended precision: on orthonormalised columns the loss is a round bowl, so the step
-    at lr = 1/L is the Newton step, and these are the reference's refinement steps
-    (reference._refine: a pass each, at most REFINEMENT_STEPS) started from the trained
-    coefficients."""
+    final: Parameters, ref: Reference, pre: Preconditioner, data: BlockData
+) -> tuple[np.ndarray, np.ndarray]:
+    """The trained coefficients (weight (q, p), bias (q,) on the original scale) after
+    gradient steps whose residual and gradient are computed in extended precision: on
+    orthonormalised columns the loss is a round bowl, so the step at lr = 1/L is the Newton
+    step, and these are the reference's refinement steps (reference._refine: a pass each, at
+    most REFINEMENT_STEPS) started from the trained coefficients. They are reported as they
+    are: a round trip through the training coordinates (U of an ill-conditioned design)
+    would lose the digits gained (Wampler3: 10.9 of 14.8)."""
     weight, bias = pre.to_original(final.weight, final.bias)
     coef = np.vstack([bias[None, :], weight.T]) if ref.intercept else weight.T
     q = coef.shape[1]
@@ -249,8 +254,13 @@ def _refined(
         coef,
         REFINEMENT_STEPS,
     )
-    weight, bias = (coef[1:].T, coef[0]) if ref.intercept else (coef.T, np.zeros(q))
-    weight, bias = pre.to_training(weight, bias)
+    return (coef[1:].T, coef[0]) if ref.intercept else (coef.T, np.zeros(q))
+
+
+def _to_training(
+    original: tuple[np.ndarray, np.ndarray], pre: Preconditioner, dtype: str
+) -> Parameters:
+    weight, bias = pre.to_training(*original)
     return Parameters(
         np.ascontiguousarray(weight, dtype=dtype), np.ascontiguousarray(bias, dtype=dtype)
     )
@@ -417,13 +427,15 @@ def _result(
     n_val: int,
     names: Any,
     stacklevel: int,
+    original: tuple[np.ndarray, np.ndarray] | None = None,
     **optional: Any,
 ) -> LRFit:
-    """The LRFit of a finished training run, judged against the reference."""
+    """The LRFit of a finished training run, judged against the reference; original: the
+    coefficients on the original scale where they were computed there (refinement)."""
     settings, spec = plan.settings, plan.spec
     kept = ~ref.feature_aliased
     q, p = ref.coef.shape[1], kept.size
-    weight_kept, bias = pre.to_original(final.weight, final.bias)
+    weight_kept, bias = original or pre.to_original(final.weight, final.bias)
     booked = monitor.history
     history: dict[str, list[Any]] = {
         "epoch": booked.epoch,
