@@ -11,8 +11,9 @@ FIT_FORMAT_VERSION <- 2L
 #' @noRd
 SETTING_NAMES <- c(
   "tier", "optimizer", "epochs", "lr", "momentum", "schedule", "batch_size", "shuffle",
-  "precondition", "stop_when_converged", "tol", "seed", "intercept", "alias_tol", "init",
-  "dtype", "device", "standardize", "validation", "threads", "block_rows", "world_size"
+  "variance_reduction", "precondition", "stop_when_converged", "tol", "seed", "intercept",
+  "alias_tol", "init", "dtype", "device", "standardize", "validation", "threads",
+  "block_rows", "world_size"
 )
 
 #' How R checks and converts each setting before it crosses to Python
@@ -26,6 +27,7 @@ SETTING_KINDS <- c(
   schedule = "string",
   batch_size = "whole",
   shuffle = "flag",
+  variance_reduction = "string",
   precondition = "string",
   stop_when_converged = "flag",
   tol = "number",
@@ -58,6 +60,7 @@ setting_formals <- function() {
     schedule = "auto",
     batch_size = NULL,
     shuffle = TRUE,
+    variance_reduction = "auto",
     precondition = "orthogonal",
     stop_when_converged = TRUE,
     tol = NULL,
@@ -84,9 +87,10 @@ setting_param_docs <- function() {
     "@param epochs the most passes over the training data: the fit stops earlier once converged, unless stop_when_converged is `FALSE`.",
     "@param lr step size, or `\"auto\"`: set from the curvature of the loss (L and mu, which the least-squares reference knows): 1/L for `\"sgd\"`, the optimal steps for `\"momentum\"` and `\"nesterov\"`, a tenth of the spread of y for `\"adam\"`, 1 for `\"lbfgs\"`.",
     "@param momentum momentum of optimizer `\"momentum\"` or `\"nesterov\"`, in [0, 1), or `\"auto\"`: optimal for the condition number L/mu.",
-    "@param schedule step-size schedule: `\"constant\"`, `\"inverse_time\"` (lr / (1 + epoch / 2)), or `\"auto\"`: inverse_time for mini-batches, constant for full batches.",
+    "@param schedule step-size schedule: `\"constant\"`, `\"inverse_time\"` (lr / (1 + epoch / 2)), or `\"auto\"`: constant, except inverse_time for mini-batches without variance reduction.",
     "@param batch_size `NULL` for full batches, or the mini-batch size: every tier then visits the rows in the order DataLoader(..., `shuffle = TRUE`) would.",
     "@param shuffle shuffle the rows every epoch (mini-batches only).",
+    "@param variance_reduction mini-batches: `\"svrg\"` corrects each batch's gradient with an anchor, the parameters the epoch began with (minus the batch's gradient there, plus the full gradient there, which the reference's R factor gives without a pass), so that a constant step reaches lm()'s answer; `\"none\"` is plain SGD, as the tutorials; `\"auto\"`: `\"svrg\"` for `\"sgd\"`, `\"momentum\"` and `\"nesterov\"`.",
     "@param precondition the coordinates gradient descent runs in: `\"orthogonal\"` (the columns orthonormalised with the least-squares QR: a handful of epochs on any full-rank design), `\"scale\"` (centred and scaled columns) or `\"none\"` (the raw columns, as in the tutorials); coefficients are reported on the original scale.",
     "@param stop_when_converged stop at the first epoch where the fit has converged (epochs is then an upper bound); `FALSE` runs exactly epochs epochs, as the tutorials do.",
     "@param tol `NULL`, or stop when an epoch improves the loss by less than this relative amount.",

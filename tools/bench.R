@@ -84,8 +84,11 @@ relative_gap <- function(fit) (fit$loss - fit$optimum$loss) / fit$optimum$loss
 mtcars_std <- as.data.frame(scale(mtcars))
 gap_rows <- lapply(
   list(
-    list(label = "defaults (schedule 'inverse_time')", settings = list()),
-    list(label = "schedule='constant'", settings = list(schedule = "constant"))
+    list(label = "defaults (SVRG, constant step)", settings = list()),
+    list(label = "plain SGD (variance_reduction='none'), decaying step",
+      settings = list(variance_reduction = "none")),
+    list(label = "plain SGD, schedule='constant'",
+      settings = list(variance_reduction = "none", schedule = "constant"))
   ),
   function(case) {
     fit <- tryCatch(

@@ -83,6 +83,7 @@ class LRRegressor(RegressorMixin, BaseEstimator):
         schedule: str = "auto",
         batch_size: int | None = None,
         shuffle: bool = True,
+        variance_reduction: str = "auto",
         precondition: str = "orthogonal",
         stop_when_converged: bool = True,
         tol: float | None = None,
@@ -107,6 +108,7 @@ class LRRegressor(RegressorMixin, BaseEstimator):
         self.schedule = schedule
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.variance_reduction = variance_reduction
         self.precondition = precondition
         self.stop_when_converged = stop_when_converged
         self.tol = tol

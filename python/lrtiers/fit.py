@@ -172,7 +172,9 @@ def _run(
         raise SettingError(
             "validation", f"validation={settings.validation} leaves no rows for training"
         )
-    ref = streamed_reference(data, settings.intercept, settings.alias_tol)
+    ref = streamed_reference(
+        data, settings.intercept, settings.alias_tol, leverage=not settings.full_batch
+    )
     kept = data.kept = ~ref.feature_aliased
     _check_rank(ref)
     pre = data.pre = build_preconditioner(settings.precondition, ref)
@@ -367,7 +369,10 @@ def _plan(
             f"precondition={settings.precondition!r}; use precondition='orthogonal'",
         )
     assert ref.y_spread is not None  # solve_from_r sets it
-    spec = resolve_optimizer(settings, lipschitz, mu, float(np.sqrt(np.mean(ref.y_spread**2))))
+    spread = float(np.sqrt(np.mean(ref.y_spread**2)))
+    spec = resolve_optimizer(
+        settings, lipschitz, mu, spread, n_rows=ref.n, max_leverage=ref.max_leverage
+    )
     if settings.lr != "auto" and spec.lr > spec.lr_max:
         warnings.warn(
             f"lr={spec.lr:.6g} is above the largest stable step for optimizer "
@@ -397,6 +402,7 @@ def _monitor_settings(
         else None,
         "divergence": lambda epoch, loss: _divergence(epoch, loss, settings, spec),
         "quadratic": quadratic_loss(ref, pre),
+        "variance_reduction": settings.reduces_variance,
     }
 
 
@@ -704,11 +710,17 @@ def _divergence(
         )
     elif settings.lr != "auto" and spec.lr > spec.lr_max:
         advice = f"Use lr='auto' or a smaller lr{_precondition_hint(settings)}"
-    elif not settings.full_batch:
-        what = "lr='auto' (set for the whole data)" if settings.lr == "auto" else "this lr"
+    elif not settings.full_batch and settings.lr != "auto":
         advice = (
-            f"At {what} single mini-batches of {settings.batch_size} rows can be too steep: "
-            "use a smaller lr or a larger batch_size"
+            f"At this lr single mini-batches of {settings.batch_size} rows can be too steep: "
+            "use lr='auto' (a step no batch's curvature can overshoot), a smaller lr or a "
+            "larger batch_size"
+        )
+    elif not settings.full_batch:  # momentum, or Adam's own scaling
+        advice = (
+            f"At lr='auto' mini-batches of {settings.batch_size} rows with optimizer "
+            f"{spec.name!r} can still be too steep: use a smaller lr, optimizer='sgd' or a "
+            "larger batch_size"
         )
     elif settings.lr != "auto":
         advice = f"Use lr='auto' or a smaller lr{_precondition_hint(settings)}"

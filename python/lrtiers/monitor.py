@@ -27,7 +27,7 @@ import torch
 from .batches import epoch_batches
 from .errors import DivergenceError
 from .precondition import QuadraticLoss
-from .tiers.contract import TrainingData
+from .tiers.contract import Anchor, TrainingData
 from .verdict import STOP_MARGIN_DIGITS, Target
 
 #: The loss "explodes" when it grows this many times above the initial loss.
@@ -210,6 +210,7 @@ class Monitor:
         stop_rule: StopRule | None,
         divergence: Callable[[int, float], DivergenceError],
         quadratic: QuadraticLoss,
+        variance_reduction: bool = False,
     ):
         self.data = data
         self.tier = tier
@@ -225,6 +226,7 @@ class Monitor:
         self.stop_rule = stop_rule
         self.divergence = divergence
         self.quadratic = quadratic
+        self.variance_reduction = variance_reduction and not self.full_batch
         self.initial_loss: float | None = None
         self.stop_reason = "epochs"
         self._history = History()
@@ -242,6 +244,7 @@ class Monitor:
         self._bias: torch.Tensor | None = None
         self._epoch = 0
         self._last_sse = np.zeros(0)  # residual sums of squares of the last evaluation
+        self._last_grads: list = []  # and its gradients (weight's, bias's with an intercept)
 
     @property
     def history(self) -> History:
@@ -281,6 +284,35 @@ class Monitor:
             self._history.loss[-1] = self._evaluate()
         elif self.books_late and self._epoch > 0:
             self._end_epoch(self._epoch, self._evaluate())
+
+    def anchor(self, weight: Any, bias: Any) -> Anchor | None:
+        """SVRG's anchor for the epoch that begins: copies of the live parameters, and the
+        full gradient at them, which the monitor's evaluation at the end of the last epoch
+        (or the initial one) computed from the quadratic: no pass over the rows."""
+        if not self.variance_reduction:
+            return None
+        grad_weight = self._last_grads[0]
+        grad_bias = self._last_grads[1] if self.intercept else np.zeros(grad_weight.shape[0])
+        if isinstance(weight, np.ndarray):
+            dtype = weight.dtype
+            return Anchor(
+                weight.copy(), bias.copy(), grad_weight.astype(dtype), grad_bias.astype(dtype)
+            )
+
+        def like(grad: np.ndarray, live: torch.Tensor) -> torch.Tensor:
+            return torch.from_numpy(np.ascontiguousarray(grad)).to(live.device, live.dtype)
+
+        def copy(live: torch.Tensor | None) -> torch.Tensor | None:
+            if live is None:
+                return None
+            return live.detach().clone().requires_grad_(live.requires_grad)
+
+        return Anchor(
+            copy(weight),
+            copy(bias),
+            like(grad_weight, weight),
+            like(grad_bias, weight),
+        )
 
     def batches(self, x: Any, y: Any) -> Iterable[tuple[Any, Any]]:
         """Full batch: (x, y) itself, rows in order. Otherwise the DataLoader tier's batches,
@@ -332,7 +364,7 @@ class Monitor:
         weight = _numpy(self._params[0])
         bias = _numpy(self._params[1]) if self.intercept else None
         sse, grads = self.quadratic(weight, bias)
-        self._last_sse = sse
+        self._last_sse, self._last_grads = sse, grads
         if booked:
             self._grad_norms.add(grads, "monitor")
         return float(np.sum(sse)) / (self.quadratic.n * sse.size)

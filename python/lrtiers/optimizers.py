@@ -55,11 +55,32 @@ def stable_bound(name: str, lipschitz: float, momentum: float) -> float:
     return math.inf
 
 
+def batch_share(n_rows: int, batch_size: int | None, max_leverage: float = 1.0) -> float:
+    """What lr='auto' takes of the full-batch step 1/L for mini-batches, so that no batch's
+    step overshoots its own curvature and the fit cannot diverge, whatever the rows. The
+    Hessian H_B of a batch of r rows is bounded twice by the full one, H: H_B <= (n / r) H
+    (its rows are a subset of them all), and H_B <= n h H (each row's d d' <= h_i D'D, h
+    the largest leverage): its curvature is at most L n min(1/r, h). Every batch, the last
+    (fewest rows, r_min) included, is safe at 1 / (L n min(1/r_min, h)) = 1/L max(r_min,
+    1/h) / n."""
+    if batch_size is None or batch_size >= n_rows:
+        return 1.0
+    fewest = n_rows % batch_size or batch_size
+    return min(1.0, max(fewest, 1.0 / max(max_leverage, 1.0 / n_rows)) / n_rows)
+
+
 def resolve_optimizer(
-    settings: Settings, lipschitz: float, mu: float, y_spread: float
+    settings: Settings,
+    lipschitz: float,
+    mu: float,
+    y_spread: float,
+    n_rows: int | None = None,
+    max_leverage: float = 1.0,
 ) -> OptimizerSpec:
     """Numbers for settings.optimizer; L and mu are the extreme curvatures of the loss in
-    training coordinates, y_spread the root mean square of the (centred) responses."""
+    training coordinates, y_spread the root mean square of the (centred) responses, n_rows
+    the training rows and max_leverage a bound on their leverage (mini-batches: lr='auto'
+    takes batch_share of the full-batch step)."""
     name = settings.optimizer
     kappa = lipschitz / mu if mu > 0 else math.inf
     root = math.sqrt(kappa)
@@ -86,6 +107,8 @@ def resolve_optimizer(
         lr = ADAM_STEP_FRACTION * y_spread if y_spread > 0 else 1e-3
     else:  # lbfgs: the unit step its line search starts from
         lr = 1.0
+    if settings.lr == "auto" and name in ("sgd", "momentum", "nesterov") and n_rows:
+        lr *= batch_share(n_rows, settings.batch_size, max_leverage)
     return OptimizerSpec(
         name, lr, momentum, settings.resolved_schedule, stable_bound(name, lipschitz, momentum)
     )

@@ -16,8 +16,9 @@ is applied to the small R factor, which has the same column norms as D at every 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 import numpy as np
@@ -141,6 +142,9 @@ class Reference:
     #: (q,) the root mean square of each y column, centred with an intercept (Adam's
     #: lr = "auto" is a fraction of it), from the R factor of [D, y]
     y_spread: np.ndarray | None = None
+    #: a bound on the rows' leverage (the diagonal of D's hat matrix), from the pass that
+    #: made r (block_leverage); 1 (the bound of every leverage) where it was not asked for
+    max_leverage: float = 1.0
 
     @property
     def rank(self) -> int:
@@ -243,15 +247,33 @@ def least_squares(
 CHOLESKY_QR_CONDITION = REFINE_ABOVE_CONDITION
 
 
-def block_factor(x: np.ndarray, y: np.ndarray, intercept: bool) -> tuple[np.ndarray, np.ndarray]:
+def block_factor(
+    x: np.ndarray, y: np.ndarray, intercept: bool, leverage: bool = False
+) -> tuple[np.ndarray, np.ndarray, float]:
     """One block's part of the tall-skinny QR: the R factor of its [D, y] with every column
     divided by a power of two at least its largest value (exact: no column of 1e+300
-    overflows when squared, none of 1e-300 underflows), and those powers."""
+    overflows when squared, none of 1e-300 underflows), those powers, and (leverage=True)
+    block_leverage's bound on its rows' leverage (else 1)."""
     d = design_block(x, y, intercept)
     largest = _power_of_two_at_least(np.maximum(d.max(axis=0), -d.min(axis=0)))
     d /= np.where(largest > 0, largest, 1.0)
     r = _cholesky_qr2(d)
-    return (cast(np.ndarray, np.linalg.qr(d, mode="r")) if r is None else r), largest
+    r = cast(np.ndarray, np.linalg.qr(d, mode="r")) if r is None else r
+    return r, largest, block_leverage(d, r) if leverage else 1.0
+
+
+def block_leverage(d: np.ndarray, r: np.ndarray) -> float:
+    """The largest leverage of a block's rows in [D, y] (squared row norms of d r^-1): a bound
+    on their leverage in D among all the rows (a block's rows are a subset, and y's column
+    only adds), exact for D alone up to y's part where the rows are one block. One
+    triangular solve over the block; 1 (the bound of every leverage) where r is singular or
+    the block has fewer rows than columns."""
+    if r.shape[0] != r.shape[1]:
+        return 1.0
+    with np.errstate(all="ignore"):
+        q = right_solve_upper(torch.from_numpy(r), torch.from_numpy(d))
+        largest = float(np.max(np.einsum("ij,ij->i", q, q))) if q.size else 0.0
+    return min(largest, 1.0) if math.isfinite(largest) else 1.0
 
 
 def right_solve_upper(u: torch.Tensor, b: torch.Tensor) -> np.ndarray:
@@ -287,21 +309,25 @@ def reference_over_blocks(
     intercept: bool,
     alias_tol: float,
     refine: bool = True,
+    leverage: bool = False,
 ) -> Reference:
     """The reference of rows given as blocks: over_blocks(part) is [part(x, y) for each
     block, in block order] (arrays in memory, or a source read block by block on one or many
     processes, streaming.py). One pass: each block's R factor of [D, y] (block_factor), the
     factors rescaled to common powers of two (exact) and reduced in block order; then the
     answer from the stacked R (solve_from_r), with refinement passes only where they gain
-    digits. The bits depend on the block size only."""
-    factors = over_blocks(lambda x, y: block_factor(x, y, intercept))
+    digits. The bits depend on the block size only. leverage=True (mini-batches: lr="auto"
+    bounds their curvature with it) also bounds the rows' leverage, at one more triangular
+    solve per block."""
+    factors = over_blocks(lambda x, y: block_factor(x, y, intercept, leverage))
     largest = np.max([f[1] for f in factors], axis=0)
     scale = np.where(largest > 0, largest, 1.0)
     r = np.zeros((0, p + int(intercept) + q))
-    for block_r, block_largest in factors:
+    for block_r, block_largest, _ in factors:
         ratio = np.where(block_largest > 0, block_largest, 1.0) / scale  # powers of two: exact
         r = cast(np.ndarray, np.linalg.qr(np.vstack([r, block_r * ratio]), mode="r"))
-    return solve_from_r(r, scale, n, p, q, intercept, alias_tol, refine, over_blocks)
+    ref = solve_from_r(r, scale, n, p, q, intercept, alias_tol, refine, over_blocks)
+    return replace(ref, max_leverage=max(f[2] for f in factors))
 
 
 def solve_from_r(

@@ -235,11 +235,16 @@ def ordered_sum(parts: list, start: Any) -> Any:
 # ---------------------------------------------------------------------------- reference
 
 
-def streamed_reference(data: BlockData, intercept: bool, alias_tol: float) -> Reference:
-    """The least-squares reference of the training rows: one pass (the R factor of [D, y]),
-    and refinement passes only where they gain digits (reference.reference_over_blocks)."""
+def streamed_reference(
+    data: BlockData, intercept: bool, alias_tol: float, leverage: bool = False
+) -> Reference:
+    """The least-squares reference of the training rows: one pass (the R factor of [D, y],
+    and with leverage=True a bound on the rows' leverage), and refinement passes only where
+    they gain digits (reference.reference_over_blocks)."""
     p, q = len(data.source.feature_names), len(data.source.target_names)
-    return reference_over_blocks(data.over_blocks, data.n_train, p, q, intercept, alias_tol)
+    return reference_over_blocks(
+        data.over_blocks, data.n_train, p, q, intercept, alias_tol, leverage=leverage
+    )
 
 
 # ---------------------------------------------------------------------------- training

@@ -194,7 +194,11 @@ def advise(target: Target, digits: float, s: Situation) -> tuple[str, str]:
     # at least one epoch more than those run: the estimate never says the count already run
     needed = max(needed, s.epochs_run + 1.0)
     budget = f"about {needed:,.0f} epochs" if math.isfinite(needed) else "many more epochs"
-    if spec.name in ("sgd", "momentum", "nesterov") and spec.lr * s.lipschitz < 0.1:
+    if (
+        spec.name in ("sgd", "momentum", "nesterov")
+        and spec.lr * s.lipschitz < 0.1
+        and settings.lr != "auto"  # mini-batches' 'auto' is a share of 1/L (batch_share)
+    ):
         return "step_size", (
             f"lr={spec.lr:.3g} is far below the step the curvature allows (1/L = "
             f"{1 / s.lipschitz:.3g}): {reached}. Use lr='auto'"
@@ -247,16 +251,16 @@ def _available(optimizer: str, settings: Settings) -> bool:
 def _mini_batch_advice(
     settings: Settings, spec: OptimizerSpec, reached: str, epochs: int
 ) -> tuple[str, str]:
-    if spec.schedule == "constant":
+    if not settings.reduces_variance:
+        kept_noisy = " and a constant step keeps them so" if spec.schedule == "constant" else ""
         return "mini_batch", (
-            f"mini-batch gradients are noisy and a constant step keeps them so: {reached}. "
-            "Use schedule='inverse_time' (the default for mini-batches), or full batches "
-            "(batch_size=None)"
+            f"mini-batch gradients are noisy{kept_noisy}: {reached}. Use "
+            "variance_reduction='svrg' (the default for 'sgd', 'momentum' and 'nesterov': "
+            "a constant step then arrives), or full batches (batch_size=None)"
         )
     return "mini_batch", (
-        f"mini-batch gradients are noisy: after {epochs} epochs with "
-        f"batch_size={settings.batch_size}, {reached}. For lm()'s answer use full batches "
-        "(batch_size=None); a larger batch_size or more epochs get closer"
+        f"after {epochs} epochs with batch_size={settings.batch_size} and variance "
+        f"reduction, {reached}. Run more epochs, or use full batches (batch_size=None)"
     )
 
 

@@ -30,6 +30,8 @@ def test_bench_smoke(tmp_path):
         "| memory |",
         "| GPU |",
         "## Time and epochs to lm()'s answer",
+        "### Mini-batches to lm()'s answer",
+        "| data set | dataloader, full batch | batch 1 | batch 8 | batch 32 | batch 256 |",
         "| diabetes (scikit-learn) |",
     ):
         assert row in text

@@ -282,8 +282,10 @@ def test_schedule_auto_depends_on_the_batches(crop):
         warnings.simplefilter("ignore", lrtiers.ConvergenceWarning)
         assert lrtiers.lr_fit(x, y, **settings).optimizer["schedule"] == "constant"
         mini = lrtiers.lr_fit(x, y, batch_size=5, **settings)
-        assert mini.optimizer["schedule"] == "inverse_time"
+        assert mini.optimizer["schedule"] == "constant"  # SVRG's steps arrive at a constant lr
         assert mini.settings["schedule"] == "auto"
+        plain = lrtiers.lr_fit(x, y, batch_size=5, variance_reduction="none", **settings)
+        assert plain.optimizer["schedule"] == "inverse_time"
         for schedule in ("constant", "inverse_time"):
             for batch_size in (None, 5):
                 fit = lrtiers.lr_fit(x, y, schedule=schedule, batch_size=batch_size, **settings)
@@ -367,9 +369,11 @@ def test_mini_batches_converge_in_loss_on_crop_yields(crop, tier):
     x, y = crop
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lrtiers.ConvergenceWarning)
-        fit = lrtiers.lr_fit(x, y, tier=tier, batch_size=5, seed=0, **ONE)
+        fit = lrtiers.lr_fit(
+            x, y, tier=tier, batch_size=5, seed=0, variance_reduction="none", **ONE
+        )
     assert fit.optimizer["schedule"] == "inverse_time"
-    assert_loss_converges(fit)  # measured: 4.2e-8
+    assert_loss_converges(fit)  # plain SGD with a decaying step, in loss
 
 
 @pytest.mark.slow
@@ -378,7 +382,9 @@ def test_mini_batches_converge_in_loss_on_a_well_conditioned_design(well_conditi
     x, y = well_conditioned
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lrtiers.ConvergenceWarning)
-        fit = lrtiers.lr_fit(x, y, tier=tier, batch_size=5, seed=0, **ONE)
+        fit = lrtiers.lr_fit(
+            x, y, tier=tier, batch_size=5, seed=0, variance_reduction="none", **ONE
+        )
     assert_loss_converges(fit)
 
 

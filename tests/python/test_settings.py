@@ -104,6 +104,7 @@ BAD = {
     "schedule": ("cosine", ValueError),
     "batch_size": (0, ValueError),
     "shuffle": ("yes", TypeError),
+    "variance_reduction": ("saga", ValueError),
     "precondition": ("pca", ValueError),
     "stop_when_converged": (1, TypeError),
     "tol": (-1e-3, ValueError),
@@ -206,6 +207,7 @@ def test_tutorial_settings_are_the_documented_ones():
         "optimizer": "sgd",
         "precondition": "none",
         "schedule": "constant",
+        "variance_reduction": "none",
         "stop_when_converged": False,
     }
     assert lrtiers.TUTORIAL_SETTINGS == documented

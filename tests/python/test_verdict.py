@@ -196,19 +196,37 @@ def test_no_epochs(crop):
 def test_mini_batches_with_a_constant_step(crop, tier):
     x, y = crop
     fit, record = fit_warning(
-        x, y, tier=tier, batch_size=5, schedule="constant", lr=0.05, epochs=100, seed=0
+        x,
+        y,
+        tier=tier,
+        batch_size=5,
+        schedule="constant",
+        lr=0.05,
+        epochs=100,
+        seed=0,
+        variance_reduction="none",
     )
     assert fit.loss_gap <= 1e-2 * fit.optimum["loss"]  # near: what is left is noise
-    assert_advice(fit, record, "mini_batch", "constant step", "schedule='inverse_time'")
+    assert_advice(fit, record, "mini_batch", "constant step", "variance_reduction='svrg'")
 
 
 @pytest.mark.parametrize("tier", ["dataloader", "numpy"])
 def test_mini_batches_with_inverse_time(crop, tier):
     x, y = crop
-    fit, record = fit_warning(x, y, tier=tier, batch_size=5, epochs=100, seed=0)
+    fit, record = fit_warning(
+        x, y, tier=tier, batch_size=5, epochs=100, seed=0, variance_reduction="none"
+    )
     assert fit.optimizer["schedule"] == "inverse_time"
-    message = assert_advice(fit, record, "mini_batch", "batch_size=None", "batch_size=5")
+    message = assert_advice(fit, record, "mini_batch", "batch_size=None", "svrg")
     assert "schedule=" not in message
+
+
+@pytest.mark.parametrize("tier", ["dataloader", "numpy"])
+def test_mini_batches_with_variance_reduction_short_of_epochs(crop, tier):
+    x, y = crop
+    fit, record = fit_warning(x, y, tier=tier, batch_size=5, epochs=3, seed=0)
+    message = assert_advice(fit, record, "mini_batch", "after 3 epochs", "Run more epochs")
+    assert "lr=" not in message  # lr='auto' is in effect
 
 
 @pytest.mark.parametrize("tier", ["module", "numpy", "autograd"])

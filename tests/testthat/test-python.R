@@ -49,12 +49,15 @@ test_that("the generated R side of the settings matches the core's one declarati
   expect_setequal(names(lr_defaults()$optimizers), c("sgd", "momentum", "nesterov", "adam", "lbfgs"))
 })
 
-test_that("lr_tutorial_settings() is exactly the four settings that make the tutorials", {
+test_that("lr_tutorial_settings() is exactly the five settings that make the tutorials", {
   skip_if_no_python()
   tut <- lr_tutorial_settings()
-  expect_identical(names(tut), c("optimizer", "precondition", "schedule", "stop_when_converged"))
+  expect_identical(names(tut), c(
+    "optimizer", "precondition", "schedule", "variance_reduction", "stop_when_converged"
+  ))
   expect_identical(tut, list(
-    optimizer = "sgd", precondition = "none", schedule = "constant", stop_when_converged = FALSE
+    optimizer = "sgd", precondition = "none", schedule = "constant",
+    variance_reduction = "none", stop_when_converged = FALSE
   ))
   expect_identical(tut, to_r(py()$TUTORIAL_SETTINGS)[names(tut)])
   expect_true(all(names(tut) %in% names(formals(lrtiers:::lr_fit.formula))))

@@ -40,10 +40,10 @@ test_that("the rTorch DataLoader loop run by hand gives lr_fit()'s bits", {
   expect_unconverged(
     fit <- lr_fit(x, y, tier = "dataloader", batch_size = 5, lr = 1e-5, epochs = 100, seed = 0,
       optimizer = "sgd", precondition = "none", schedule = "constant",
-      stop_when_converged = FALSE)
+      variance_reduction = "none", stop_when_converged = FALSE)
   )
   expect_identical(fit$epochs_run, 100L)
-  # lr_tutorial_settings() is exactly those four settings
+  # lr_tutorial_settings() is exactly those five settings
   expect_unconverged(
     fit2 <- lr_fit_tutorial(x, y, tier = "dataloader", batch_size = 5, lr = 1e-5, epochs = 100,
       seed = 0)

@@ -29,7 +29,7 @@ def train(
         optimizer_spec, [w, b] if settings.intercept else [w], by_hand=True
     )
 
-    def model(x: torch.Tensor) -> torch.Tensor:
+    def model(x: torch.Tensor, w: torch.Tensor = w, b: torch.Tensor = b) -> torch.Tensor:
         return x @ w.t() + b
 
     def mse(preds: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -37,6 +37,7 @@ def train(
         return torch.sum(diff * diff) / diff.numel()
 
     for epoch in monitor.epochs(w, b):
+        anchor = monitor.anchor(w, b)  # mini-batches: SVRG's anchor (None: plain SGD)
         for x_batch, y_batch in monitor.batches(x, y):
             # 1. generate predictions
             preds = model(x_batch)
@@ -44,6 +45,16 @@ def train(
             loss = mse(preds, y_batch)
             # 3. compute gradients w.r.t. the weights and biases
             loss.backward()
+            if anchor is not None:
+                # variance reduction: this batch's gradient at the anchor (the parameters
+                # the epoch began with) taken away, the full gradient there added
+                mse(model(x_batch, anchor.weight, anchor.bias), y_batch).backward()
+                with torch.no_grad():
+                    w.grad += anchor.full_weight_grad - anchor.weight.grad
+                    anchor.weight.grad = None
+                    if settings.intercept:
+                        b.grad += anchor.full_bias_grad - anchor.bias.grad
+                        anchor.bias.grad = None
             # 4. adjust the parameters by a small step against the gradient (over blocks of
             # rows: once the last block's gradients hold the sum of them all)
             if monitor.step_due(loss, w.grad, b.grad):

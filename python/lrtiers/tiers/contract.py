@@ -5,8 +5,11 @@ A tier is a function ``train(data, start, settings, optimizer_spec, monitor) -> 
 
     optimizer, schedule = build_optimizer(optimizer_spec, params, ...)  # the one seam
     for epoch in monitor.epochs(weight, bias):      # stops early: converged, tol, callback
+        anchor = monitor.anchor(weight, bias)       # SVRG's, for mini-batches (else None)
         for xb, yb in monitor.batches(x, y):        # full batch, or DataLoader-order batches
             ...forward, loss, backward...
+            if anchor is not None:                  # variance reduction
+                ...gradient += anchor's full gradient - the batch's gradient at the anchor...
             if monitor.step_due(loss, weight_grad, bias_grad):   # after backward
                 ...the optimizer's step...
         schedule.step()                             # the step-size schedule, once an epoch
@@ -19,6 +22,12 @@ The rules:
   is zeros and stays untrained when ``settings.intercept`` is False.
 - ``monitor.epochs()`` gets the live parameters (weight, then bias): it evaluates them to
   keep the history, checks convergence and divergence, and calls the user's callback.
+- ``monitor.anchor()`` is called at the start of each epoch with the live parameters (the
+  bias as the tier holds it: None or untrained without an intercept). For mini-batches with
+  variance reduction (settings.variance_reduction, SVRG) it returns an :class:`Anchor`:
+  copies of the parameters as the epoch begins and the full loss's gradient there; the tier
+  adds ``full - (the batch's gradient at the anchor)`` to each batch's gradient before
+  stepping. Otherwise None.
 - ``monitor.step_due()`` is called once per batch, after ``backward()`` (or the hand-derived
   gradients) and before the update, with the batch loss and the gradients (None for an
   untrained bias); the tier steps when it says so. In memory it always does. Over blocks of
@@ -69,6 +78,20 @@ class TrainingData:
     loader: Iterable[tuple[torch.Tensor, torch.Tensor]] | None = None
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """SVRG's anchor for one epoch, in the tier's own kind (arrays, or tensors on its device
+    that require grad where the live ones do): the parameters as the epoch began and the
+    full training loss's gradient at them (the bias's: zeros when it is untrained; the full
+    gradient from the reference's R factor, precondition.QuadraticLoss: what a pass over
+    the rows at the anchor would add up, without the pass)."""
+
+    weight: Any
+    bias: Any  # None where the tier has no bias (nn.Linear(bias=False))
+    full_weight_grad: Any
+    full_bias_grad: Any
+
+
 class TierMonitor(Protocol):
     def epochs(self, *params: Any) -> Iterator[int]:
         """Epoch numbers 1, 2, ...; params are the live (weight, bias) arrays or tensors."""
@@ -76,6 +99,11 @@ class TierMonitor(Protocol):
 
     def batches(self, x: Any, y: Any) -> Iterable[tuple[Any, Any]]:
         """One epoch's batches: (x, y) itself for full batch, else DataLoader-order rows."""
+        ...
+
+    def anchor(self, weight: Any, bias: Any) -> Anchor | None:
+        """SVRG's anchor for the epoch that begins (None: full batches, or no variance
+        reduction)."""
         ...
 
     def step_due(self, loss: Any, *grads: Any) -> bool:

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from ..batches import BatchIndexSampler
 from ..optimizers import OptimizerSpec, build_optimizer
 from ..settings import Settings
-from ._linear import build_model, final_parameters
+from ._linear import build_model, correct_with_anchor, final_parameters
 from .contract import Parameters, TierMonitor, TrainingData
 
 
@@ -76,12 +76,20 @@ def train(
     )
 
     for epoch in monitor.epochs(model.weight, model.bias):
+        # variance reduction (SVRG; None for full batches or plain SGD): the parameters the
+        # epoch begins with, and the full gradient there
+        anchor = monitor.anchor(model.weight, model.bias)
         for xb, yb in train_dl:
             # Generate predictions
             pred = model(xb)
             loss = loss_fn(pred, yb)
             # Perform gradient descent
             loss.backward()
+            if anchor is not None:
+                # the batch's gradient at the anchor taken away, the full gradient there
+                # added: the step's noise vanishes at the optimum
+                anchor_loss = loss_fn(F.linear(xb, anchor.weight, anchor.bias), yb)
+                correct_with_anchor(model, anchor, anchor_loss)
             # (over blocks of rows: step once the last block's gradients hold the sum)
             if monitor.step_due(
                 loss, model.weight.grad, model.bias.grad if settings.intercept else None

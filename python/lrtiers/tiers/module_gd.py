@@ -8,10 +8,11 @@ LinearRegression module), loss_fn = nn.MSELoss(), optimizer = optim.SGD(model.pa
 from __future__ import annotations
 
 import torch.nn as nn
+import torch.nn.functional as F
 
 from ..optimizers import OptimizerSpec, build_optimizer
 from ..settings import Settings
-from ._linear import build_model, final_parameters
+from ._linear import build_model, correct_with_anchor, final_parameters
 from .contract import Parameters, TierMonitor, TrainingData
 
 
@@ -30,6 +31,7 @@ def train(
     )
 
     for epoch in monitor.epochs(model.weight, model.bias):
+        anchor = monitor.anchor(model.weight, model.bias)  # mini-batches: SVRG's (or None)
         for x_batch, y_batch in monitor.batches(x, y):
             model.train()
             # step 1: make prediction (forward pass)
@@ -39,6 +41,11 @@ def train(
             # step 3: clear old and compute current gradients
             optimizer.zero_grad()
             loss.backward()
+            if anchor is not None:
+                # variance reduction: this batch's gradient at the anchor (the parameters
+                # the epoch began with) taken away, the full gradient there added
+                anchor_loss = loss_fn(F.linear(x_batch, anchor.weight, anchor.bias), y_batch)
+                correct_with_anchor(model, anchor, anchor_loss)
             # step 4: update parameters via the optimizer (over blocks of rows: once the last
             # block's gradients hold the sum of them all)
             if monitor.step_due(

@@ -30,6 +30,7 @@ def train(
     )
 
     for epoch in monitor.epochs(w, b):
+        anchor = monitor.anchor(w, b)  # mini-batches: SVRG's anchor (None: plain SGD)
         for x_batch, y_batch in monitor.batches(x, y):
             # step 1: prediction (forward pass)
             y_pred = x_batch @ w.T + b
@@ -39,6 +40,12 @@ def train(
             # step 3: compute gradients (backward pass, derived by hand)
             dw = 2 * (error.T @ x_batch) / error.size
             db = 2 * error.sum(axis=0) / error.size
+            if anchor is not None:
+                # variance reduction: this batch's gradient at the anchor (the parameters
+                # the epoch began with) taken away, the full gradient there added
+                error_at_anchor = x_batch @ anchor.weight.T + anchor.bias - y_batch
+                dw += anchor.full_weight_grad - 2 * (error_at_anchor.T @ x_batch) / error.size
+                db += anchor.full_bias_grad - 2 * error_at_anchor.sum(axis=0) / error.size
             # step 4: update weights and bias (plain SGD: w -= lr * dw; b -= lr * db); over
             # blocks of rows, once the last block's gradients hold the sum of them all
             if monitor.step_due(loss, dw, db if settings.intercept else None):

@@ -34,6 +34,7 @@ def train(
     )
 
     for epoch in monitor.epochs(w, b):
+        anchor = monitor.anchor(w, b)  # mini-batches: SVRG's anchor (None: plain SGD)
         for x_batch, y_batch in monitor.batches(x, y):
             # step 1: prediction
             y_hat = x_batch @ w.t() + b
@@ -42,6 +43,17 @@ def train(
             # step 3: clear old and compute current gradients
             optimizer.zero_grad()
             loss.backward()
+            if anchor is not None:
+                # variance reduction: this batch's gradient at the anchor (the parameters
+                # the epoch began with) taken away, the full gradient there added
+                anchor_loss = loss_fn(x_batch @ anchor.weight.t() + anchor.bias, y_batch)
+                anchor_loss.backward()
+                with torch.no_grad():
+                    w.grad += anchor.full_weight_grad - anchor.weight.grad
+                    anchor.weight.grad = None
+                    if settings.intercept:
+                        b.grad += anchor.full_bias_grad - anchor.bias.grad
+                        anchor.bias.grad = None
             # step 4: update weights and bias using the optimizer (over blocks of rows: once
             # the last block's gradients hold the sum of them all)
             if monitor.step_due(loss, w.grad, b.grad):
