@@ -16,6 +16,7 @@ import torch
 
 from .distributed import LOCAL, Group, joined_group, spawn
 from .errors import DivergenceError, SettingError, StepSizeWarning
+from .inference import DesignFactor
 from .inputs import XY, check_init, check_weights, prepare_xy
 from .monitor import CallbackStopIteration, Monitor, StopRule
 from .optimizers import OptimizerSpec, resolve_optimizer
@@ -485,6 +486,7 @@ def _result(
         sse=sse,
         df_residual=ref.df_residual,
         xtx_inv=ref.xtx_inv(),
+        design_r=DesignFactor.from_r(ref.r, ref.scale[ref.kept]).r,
         settings=settings.as_dict(),
         feature_names=names.feature_names,
         target_names=names.target_names,

@@ -192,6 +192,17 @@ def square(value: Any, ctx: Context) -> None:
             number(nullable=True)(v, ctx)
 
 
+def design_r(value: Any, ctx: Context) -> None:
+    k = ctx.p - sum(ctx.aliased) + int(ctx.intercept)
+    _length(value, k, f"rows of {k} numbers (the R factor of the kept columns, bias first)")
+    for i, row in enumerate(value):
+        _length(row, k, "numbers")
+        for j, v in enumerate(row):
+            number()(v, ctx)
+            if j < i and v != 0:
+                raise FieldError("must be upper triangular (zeros below the diagonal)")
+
+
 def aliased(value: Any, ctx: Context) -> None:
     _length(value, ctx.p, "true/false (one per feature name)")
     for v in value:
@@ -364,6 +375,8 @@ SCHEMA: dict[str, tuple[Check, bool]] = {
     #: the R formula interface's section (terms with predvars, levels, contrasts, offset),
     #: written and read by R, kept verbatim by Python
     "formula": (obj(), False),
+    #: R of the design's QR (kept columns, bias first): leverage and variances from it
+    "design_r": (design_r, False),
     #: a fit trained on a streamed source (lrtiers.scan): where the rows came from
     "source": (
         obj({"path": (text, True), "kind": (text, True), "n_rows": (whole(1), True)}),

@@ -20,11 +20,12 @@ sum(fitted^2) / (sum(fitted^2) + sse), and the F test has k numerator degrees of
 
 Every statistic comes from the Cholesky-type factor R of the design (R'R = D'WD, upper
 triangular) through triangular solves, and from the diagonal of (D'WD)^-1. The fit file
-holds (D'WD)^-1 (``xtx_inv``), not the QR's R: R is recovered from it here
-(DesignFactor.from_xtx_inv); DesignFactor.from_r takes the QR's own factor where a fit
-carries it. The model sum of squares needs no training rows: the fitted values are
-Q R b, so their (weighted, centred) sum of squares is |(R b)[1:]|^2 (the intercept is the
-first column, so Q's first column is its unit vector), |R b|^2 without an intercept.
+holds the QR's own R (``design_r``) beside (D'WD)^-1 (``xtx_inv``): leverage comes from R
+by triangular solves (lm()'s accuracy on nearly collinear designs); for files written
+without it R is recovered from xtx_inv (DesignFactor.from_xtx_inv). The model sum of
+squares needs no training rows: the fitted values are Q R b, so their (weighted, centred)
+sum of squares is |(R b)[1:]|^2 (the intercept is the first column, so Q's first column is
+its unit vector), |R b|^2 without an intercept.
 Streamed fits (rows not in memory) therefore get every statistic.
 
 A fit that has not converged describes its fitted estimate, not the least-squares answer:
@@ -112,9 +113,14 @@ class DesignFactor:
 
 
 def design_factor(fit: LRFit) -> DesignFactor:
-    """The factor of a fit's design, from what the fit holds (xtx_inv)."""
+    """The factor of a fit's design: the QR's own R where the fit carries it (design_r),
+    else recovered from xtx_inv (files written without it)."""
     kept = _kept(fit)
-    return DesignFactor.from_xtx_inv(np.asarray(fit.xtx_inv)[np.ix_(kept, kept)])
+    xtx_inv = np.asarray(fit.xtx_inv)[np.ix_(kept, kept)]
+    if fit.design_r is not None:
+        r = np.asarray(fit.design_r, dtype=np.float64)
+        return DesignFactor(r=r, variances=np.diag(xtx_inv).copy())
+    return DesignFactor.from_xtx_inv(xtx_inv)
 
 
 # ---------------------------------------------------------------------- the statistics

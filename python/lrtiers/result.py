@@ -34,7 +34,7 @@ from .sources import Source
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LRFit", "load_fit"]
 #: Keys written only when set (files without them read as False / None).
-OPTIONAL_FIELDS = ("weighted", "formula", "source")
+OPTIONAL_FIELDS = ("weighted", "formula", "source", "design_r")
 
 
 @dataclass
@@ -82,6 +82,11 @@ class LRFit(InferenceMethods):
     #: Optional, written only when set: the streamed source the fit was trained on
     #: (lrtiers.scan: path, kind, n_rows, x, y); its rows are not kept in memory
     source: dict[str, Any] | None = None
+    #: Optional, written only when set: R of the reference's QR of the design's kept
+    #: columns (R'R = D'WD, bias first), whence leverage and variances come by triangular
+    #: solves, lm()'s accuracy on nearly collinear designs (xtx_inv, an explicit inverse,
+    #: loses digits there); files without it use xtx_inv
+    design_r: np.ndarray | None = None
 
     # -- using the fit --------------------------------------------------------------------
 
@@ -189,7 +194,8 @@ class LRFit(InferenceMethods):
         """Plain Python values only (lists, floats, ints, str, bool, None, dicts)."""
         out: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
         for name in self.__dataclass_fields__:
-            if name in OPTIONAL_FIELDS and not getattr(self, name):
+            value = getattr(self, name)
+            if name in OPTIONAL_FIELDS and _unset(value):
                 continue
             out[name] = _plain(getattr(self, name))
         return out
@@ -211,6 +217,8 @@ class LRFit(InferenceMethods):
         fields["history"] = {k: list(v) for k, v in fields["history"].items()}
         fields["sse"] = _floats(fields["sse"]).reshape(q)
         fields["xtx_inv"] = _floats(fields["xtx_inv"])
+        if "design_r" in fields:
+            fields["design_r"] = _floats(fields["design_r"])
         for key in ("lr_max",):
             fields[key] = math.inf if fields[key] is None else fields[key]
         return cls(**fields)
@@ -225,6 +233,11 @@ def load_fit(path: str | os.PathLike[str]) -> LRFit:
     """Read a fit written by LRFit.save() or by the R package's lr_save(), checked whole
     against the format: a ValueError names the file and the field that fails."""
     return fitfile.read(path, LRFit.from_dict)
+
+
+def _unset(value: Any) -> bool:
+    """An optional field left at its default (None, False or empty): not written."""
+    return value is None or (not isinstance(value, np.ndarray) and not value)
 
 
 def _floats(values: Any) -> np.ndarray:

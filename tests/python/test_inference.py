@@ -502,3 +502,32 @@ def test_mtcars_statistics_are_lms(name, mtcars_lm):
                 np.abs(np.column_stack([got.fit, got.lower, got.upper]) - lm_fit) <= 1e-6 * scale
             )
             np.testing.assert_allclose(got.se_fit, want[interval + "_se"], rtol=1e-6)
+
+
+def test_leverage_from_the_qr_on_a_nearly_collinear_polynomial(tmp_path):
+    """y ~ x + x^2 with x = 10001..10030 (condition number ~1e9 after scaling): se_fit from
+    the QR's own R (the fit's design_r) as lm() computes it, by triangular solves. From the
+    explicit inverse xtx_inv it was off by 2.9e-4 relative."""
+    x = np.arange(10001, 10031, dtype=float)
+    y = 1 + 0.5 * x - 1e-5 * x**2 + np.random.default_rng(1).standard_normal(30)
+    design = np.column_stack([x, x**2])
+    fit = lrtiers.lr_fit(design, y, seed=0)
+    assert fit.converged and fit.design_r is not None
+    d = np.column_stack([np.ones(30), design])
+    _, r = np.linalg.qr(d)  # Householder, as lm()'s dqrdc2
+    leverage = np.sum(np.linalg.solve(r.T, d[:5].T) ** 2, axis=0)
+    want = fit.sigma * np.sqrt(leverage)
+    got = np.asarray(fit.predict(design[:5], interval="confidence").se_fit).ravel()
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+    # the fit file keeps R; a file without it falls back to xtx_inv
+    path = tmp_path / "fit.json"
+    fit.save(path)
+    loaded = lrtiers.load_fit(path)
+    np.testing.assert_array_equal(loaded.design_r, fit.design_r)
+    without = lrtiers.LRFit.from_dict({k: v for k, v in fit.to_dict().items() if k != "design_r"})
+    assert without.design_r is None
+    np.testing.assert_allclose(
+        np.asarray(without.predict(design[:5], interval="confidence").se_fit).ravel(),
+        want,
+        rtol=1e-2,
+    )
