@@ -380,6 +380,9 @@ def _monitor_settings(
         "shuffle": settings.shuffle,
         "books_late": spec.name != "lbfgs",
         "tol": settings.tol,
+        "n_iter_no_change": settings.n_iter_no_change,
+        "grad_tol": settings.grad_tol,
+        "early_stopping": settings.early_stopping,
         "callback": callback,
         "intercept": settings.intercept,
         "stop_rule": StopRule(plan.target, pre.to_original)
@@ -434,7 +437,7 @@ def _result(
         history["val_loss"] = booked.val_loss
     initial_loss = monitor.initial_loss
     assert initial_loss is not None  # evaluated before the first step
-    loss = history["loss"][-1] if history["loss"] else initial_loss
+    loss = monitor.final_loss()  # of the final parameters (early_stopping: those put back)
     situation = Situation(
         settings,
         spec,
@@ -445,6 +448,7 @@ def _result(
         history["loss"],
         initial_loss,
         _steps_per_epoch(ref.n, settings.batch_size),
+        best_epoch=monitor.best_epoch,
     )
     verdict = judge(plan.target, weight_kept, bias, loss, situation)
     if not verdict.converged:
@@ -481,6 +485,7 @@ def _result(
         versions=versions(),
         device=settings.device,
         elapsed=elapsed,
+        best_epoch=monitor.best_epoch,
         **optional,
     )
 

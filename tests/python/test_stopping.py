@@ -57,19 +57,37 @@ def test_callback_stop_at_k_is_epochs_k(well_conditioned, tier, mode, stop):
     assert_same_fit(stopped, _fit(well_conditioned, epochs=4, **settings))
 
 
+def _patience_stop(values, tol, patience, best=np.inf):
+    """The epoch (1-based) at which `patience` values in a row have not gone below the best
+    so far times (1 - tol), written out from scikit-learn's description; None: never."""
+    wait = 0
+    for epoch, value in enumerate(values, start=1):
+        wait = 0 if value < best * (1 - tol) else wait + 1
+        best = min(best, value)
+        if wait >= patience:
+            return epoch
+    return None
+
+
+@pytest.mark.parametrize("patience", [1, 3])
 @pytest.mark.parametrize("tier, mode", [c for c in CASES if c[1] != "lbfgs"])
-def test_tol_stop_at_k_is_epochs_k(well_conditioned, tier, mode):
+def test_tol_stop_at_k_is_epochs_k(well_conditioned, tier, mode, patience):
+    """Patience 1 is lrtiers 0.1's tol (the first epoch improving the loss by less than tol,
+    relative); the default patience is 5 (n_iter_no_change)."""
     settings = dict(MODES[mode], tier=tier, stop_when_converged=False)
     run = _fit(well_conditioned, epochs=40, **settings)
     losses = np.array([run.initial_loss] + run.history["loss"])
     improvement = (losses[:-1] - losses[1:]) / losses[:-1]
     first = improvement[:3]
     assert first.min() > 0
-    tol = 0.999 * float(first.min())  # stops after epoch 3
-    stopped = _fit(well_conditioned, tol=tol, epochs=40, **settings)
+    tol = 0.999 * float(first.min())  # stops after epoch 3 + patience
+    stopped = _fit(well_conditioned, tol=tol, n_iter_no_change=patience, epochs=40, **settings)
     k = stopped.epochs_run
-    assert stopped.stop_reason == "tol" and 3 < k < 40
-    assert k == 1 + int(np.argmax(improvement < tol))
+    assert stopped.stop_reason == "tol" and 3 + patience <= k < 40
+    assert k == _patience_stop(run.history["loss"], tol, patience, best=run.initial_loss)
+    if patience == 1:
+        assert k == 1 + int(np.argmax(improvement < tol))
+    assert stopped.best_epoch is None
     assert_same_fit(stopped, _fit(well_conditioned, epochs=k, **settings))
 
 
