@@ -277,13 +277,9 @@ class Monitor:
         self._grad_norms = GradNorms()
         self._snapshot: Callable = _as_is
         self._stop = False
-        self._checks = (
-            stop_rule is not None
-            or tol is not None
-            or grad_tol is not None
-            or early_stopping
-            or callback is not None
-        )
+        # the rules that do not look at the reference (a collective call over ranks each epoch)
+        self._rules = tol is not None or grad_tol is not None or early_stopping
+        self._checks = stop_rule is not None or self._rules or callback is not None
         self._loss_patience: Patience | None = None  # tol on the training loss
         self._val_patience = Patience(tol, n_iter_no_change)  # early_stopping
         self._initial_grad_norm = math.nan  # grad_tol's yardstick, set when it is given
@@ -488,9 +484,10 @@ class Monitor:
             loss, stalled=epoch - self._best[1] >= STALL_EPOCHS
         ):
             self._request_stop("converged")
-        rule = self._agreed(self._rule_says(epoch, loss))
-        if rule is not None:
-            self._request_stop(rule)
+        if self._rules:
+            rule = self._agreed(self._rule_says(epoch, loss))
+            if rule is not None:
+                self._request_stop(rule)
         if self.callback is not None and _says_stop(self._call_back(epoch, loss)):
             self._request_stop("callback")
 
