@@ -565,8 +565,8 @@ def _check_combinations(settings: Settings, given: Mapping[str, Any]) -> None:
     if settings.early_stopping and settings.validation is None:
         raise SettingError(
             "early_stopping",
-            "early_stopping=True needs validation rows: give validation as a fraction of the "
-            "rows (e.g. validation=0.2) or as held-out data (x_val, y_val)",
+            "early_stopping=True needs validation rows: give validation, a fraction of the rows "
+            "to hold out (e.g. validation=0.2) or held-out data",
         )
     if tier == "numpy" and settings.device != "cpu":
         raise SettingError("device", "tier='numpy' runs on the CPU only; use device='cpu'")
