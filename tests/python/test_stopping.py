@@ -478,3 +478,21 @@ def test_the_command_line_takes_the_new_settings(diabetes_files, tmp_path, capsy
     assert "--n-iter-no-change must be >= 1" in capsys.readouterr().err
     assert cli.main([*common, "--early-stopping", "true"]) == 2
     assert "early_stopping=True needs validation rows" in capsys.readouterr().err
+
+
+def test_the_estimator_takes_the_new_settings(diabetes):
+    x, y = diabetes
+    model = lrtiers.LRRegressor(
+        seed=2,
+        precondition="scale",
+        stop_when_converged=False,
+        early_stopping=True,
+        validation=0.25,
+        n_iter_no_change=3,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lrtiers.ConvergenceWarning)
+        model.fit(x, y)
+    assert model.get_params()["n_iter_no_change"] == 3
+    assert model.fit_.stop_reason == "early_stopping"
+    assert model.n_iter_ == model.fit_.best_epoch + 3
