@@ -230,6 +230,9 @@ def test_early_stopping_puts_back_the_best_epoch(diabetes, tier, batch_size):
     advice = early.verdict["advice"]
     assert f"epoch {best}" in advice and f"epoch {k}" in advice and "digits" in advice
     assert "early_stopping=False" in advice
+    with pytest.warns(lrtiers.ConvergenceWarning, match="early_stopping put back"):
+        summary = str(early.summary())  # which says it is not lm()'s answer, and why
+    assert f"(stop: early_stopping; epoch {best} put back)" in summary
 
 
 @pytest.mark.parametrize("batch_size", [None, 32])
