@@ -240,7 +240,8 @@ def _rule_advice(s: Situation, reached: str) -> str:
             "validation rows judge the fit on new data, not lm()'s answer on the training "
             "rows: for that, use early_stopping=False"
             + (
-                f"; or a larger n_iter_no_change (now {patience})"
+                f"; or {'a smaller tol or ' if settings.tol is not None else ''}a larger "
+                f"n_iter_no_change (now {patience})"
                 if s.stop_reason == "early_stopping"
                 else ""
             )

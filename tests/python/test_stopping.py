@@ -256,6 +256,7 @@ def test_early_stopping_with_held_out_data(diabetes, batch_size):
         validation=(x_val, y_val),
     )
     assert fit.stop_reason == "early_stopping"
+    assert "a smaller tol or a larger n_iter_no_change (now 5)" in fit.verdict["advice"]
     val = fit.history["val_loss"]
     assert val[fit.best_epoch - 1] == min(val)
     with warnings.catch_warnings():
