@@ -197,6 +197,26 @@ def test_grad_tol_on_a_certified_problem_reaches_lms_answer():
     assert fit.stop_reason == "grad_tol" and fit.epochs_run <= 3 and fit.converged
 
 
+def test_grad_tol_on_ill_conditioned_columns_is_told_why_it_is_short():
+    """Longley on standardised columns (L/mu 12,200): the gradient falls a thousandfold
+    long before the coefficients gain a digit; the advice says so and what helps."""
+    problem = lrtiers.datasets.strd("Longley")
+    fit = _quiet(
+        problem.x,
+        problem.y,
+        seed=1,
+        precondition="scale",
+        stop_when_converged=False,
+        grad_tol=1e-3,
+        epochs=5000,
+    )
+    assert fit.stop_reason == "grad_tol" and fit.epochs_run < 5000 and not fit.converged
+    advice = fit.verdict["advice"]
+    assert f"grad_tol=0.001 stopped it at epoch {fit.epochs_run}" in advice
+    assert "(the fit then runs its 5000 epochs)" in advice
+    assert "use precondition='orthogonal'" in advice
+
+
 VALIDATION_CASES = [(tier, None) for tier in TIERS] + [("dataloader", 32), ("numpy", 32)]
 
 
