@@ -48,7 +48,9 @@ SETTING_KINDS <- c(
 
 #' Settings whose default is NULL (Python's None)
 #' @noRd
-SETTING_NULLABLE <- c("batch_size", "tol", "grad_tol", "seed", "standardize", "validation", "threads")
+SETTING_NULLABLE <- c(
+  "batch_size", "tol", "grad_tol", "seed", "standardize", "validation", "threads"
+)
 
 #' The settings as formals, with the core's defaults
 #' @noRd
