@@ -27,7 +27,8 @@ generics::augment
 #'   `logLik`, `AIC`, `BIC`, `deviance`, `df.residual`, `nobs`; then lrtiers'
 #'   own: `converged`, `epochs`, `digits` (significant digits of the worst
 #'   coefficient against the least-squares answer), `loss`, `optimum_loss`,
-#'   `loss_gap`, `tier`, `lr`, `stop_reason`, `elapsed`.
+#'   `loss_gap`, `tier`, `lr`, `stop_reason`, `best_epoch` (the epoch whose
+#'   parameters `early_stopping` put back; `NA` otherwise), `elapsed`.
 #' * `augment()`: broom's columns for lm: `.rownames` (when the data have row
 #'   names), the data, `.fitted`, `.lower` / `.upper` (with `interval`),
 #'   `.se.fit` (with `se_fit = TRUE`), `.resid`, and for the training data
@@ -118,6 +119,7 @@ glance.lr_fit <- function(x, ...) {
     tier = x$tier,
     lr = x$lr,
     stop_reason = x$stop_reason,
+    best_epoch = x$best_epoch %||% NA_integer_,
     elapsed = x$elapsed,
     stringsAsFactors = FALSE
   )

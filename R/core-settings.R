@@ -11,9 +11,9 @@ FIT_FORMAT_VERSION <- 2L
 #' @noRd
 SETTING_NAMES <- c(
   "tier", "optimizer", "epochs", "lr", "momentum", "schedule", "batch_size", "shuffle",
-  "variance_reduction", "precondition", "stop_when_converged", "tol", "seed", "intercept",
-  "alias_tol", "init", "dtype", "device", "standardize", "validation", "threads",
-  "block_rows", "world_size"
+  "variance_reduction", "precondition", "stop_when_converged", "tol", "n_iter_no_change",
+  "grad_tol", "early_stopping", "seed", "intercept", "alias_tol", "init", "dtype",
+  "device", "standardize", "validation", "threads", "block_rows", "world_size"
 )
 
 #' How R checks and converts each setting before it crosses to Python
@@ -31,6 +31,9 @@ SETTING_KINDS <- c(
   precondition = "string",
   stop_when_converged = "flag",
   tol = "number",
+  n_iter_no_change = "whole",
+  grad_tol = "number",
+  early_stopping = "flag",
   seed = "whole",
   intercept = "flag",
   alias_tol = "number",
@@ -46,7 +49,9 @@ SETTING_KINDS <- c(
 
 #' Settings whose default is NULL (Python's None)
 #' @noRd
-SETTING_NULLABLE <- c("batch_size", "tol", "seed", "standardize", "validation", "threads")
+SETTING_NULLABLE <- c(
+  "batch_size", "tol", "grad_tol", "seed", "standardize", "validation", "threads"
+)
 
 #' The settings as formals, with the core's defaults
 #' @noRd
@@ -64,6 +69,9 @@ setting_formals <- function() {
     precondition = "orthogonal",
     stop_when_converged = TRUE,
     tol = NULL,
+    n_iter_no_change = 5,
+    grad_tol = NULL,
+    early_stopping = FALSE,
     seed = NULL,
     intercept = TRUE,
     alias_tol = 1e-07,
@@ -93,7 +101,10 @@ setting_param_docs <- function() {
     "@param variance_reduction mini-batches: `\"svrg\"` corrects each batch's gradient with an anchor, the parameters the epoch began with (minus the batch's gradient there, plus the full gradient there, which the reference's R factor gives without a pass), so that a constant step reaches lm()'s answer; `\"none\"` is plain SGD, as the tutorials; `\"auto\"`: `\"svrg\"` for `\"sgd\"`, `\"momentum\"` and `\"nesterov\"`.",
     "@param precondition the coordinates gradient descent runs in: `\"orthogonal\"` (the columns orthonormalised with the least-squares QR: a handful of epochs on any full-rank design), `\"scale\"` (centred and scaled columns) or `\"none\"` (the raw columns, as in the tutorials); coefficients are reported on the original scale.",
     "@param stop_when_converged stop at the first epoch where the fit has converged (epochs is then an upper bound); `FALSE` runs exactly epochs epochs, as the tutorials do.",
-    "@param tol `NULL`, or stop when an epoch improves the loss by less than this relative amount.",
+    "@param tol `NULL`, or stop once the training loss has not gone below its best times (1 - tol) for n_iter_no_change epochs in a row (with `early_stopping = TRUE`, the validation loss instead, as in scikit-learn).",
+    "@param n_iter_no_change the patience of tol and early_stopping: epochs in a row without improvement before the fit stops (scikit-learn's and brulee's default, 5: one noisy epoch of mini-batches or momentum does not stop a fit).",
+    "@param grad_tol `NULL`, or stop once the norm of the training loss's gradient has fallen to grad_tol times its norm at the starting values (relative, so free of the data's scale).",
+    "@param early_stopping stop once the validation loss (the rows of validation) has not gone below its best (by tol relative, when tol is set) for n_iter_no_change epochs, and put back the parameters of the epoch with the lowest validation loss (the fit's best_epoch).",
     "@param seed a whole number in [0, 2^32) for torch's generator (initial values, batch order) and the validation split, or `NULL` for a fresh one (stored in the fit); the caller's random state is left as it was.",
     "@param intercept fit an intercept.",
     "@param alias_tol lm()'s tolerance for aliased columns: a column whose part not explained by the columns before it is below alias_tol times its norm gets no coefficient (NaN in Python, NA in R) and is left out of training.",

@@ -144,6 +144,9 @@
 #'   (default 65536); it sets memory use and I/O, never the values.
 #' @param callback `NULL` or a function `function(epoch, loss)` called after
 #'   every epoch; returning `FALSE` stops the fit (`stop_reason` "callback").
+#'   The other stops without the least-squares answer: `tol` with
+#'   `n_iter_no_change` ("tol"), `grad_tol` ("grad_tol") and `early_stopping`
+#'   ("early_stopping"; the epoch put back is `best_epoch`).
 #'
 #' @return An object of class `lr_fit`: a list of plain R data (no Python
 #'   objects), safe to [saveRDS()]. Components include `coefficients` (a named
@@ -151,7 +154,8 @@
 #'   `residuals`, `history` (a data frame: epoch, loss, grad_norm and
 #'   val_loss, one row per epoch), `settings` (every setting used, the seed
 #'   resolved), `optimum` (the closed-form least-squares answer), `loss`,
-#'   `converged`, `call`, `terms` and `core` (the core's fit record, see
+#'   `converged`, `stop_reason`, `best_epoch` (`NA` unless `early_stopping`
+#'   put an epoch back), `call`, `terms` and `core` (the core's fit record, see
 #'   [lr_save()]). Methods: `print`, `summary`, `coef`, `vcov`, `confint`,
 #'   `predict`, `fitted`, `residuals`, `plot`, `nobs`, and the broom verbs
 #'   `tidy`, `glance` and `augment`.

@@ -98,11 +98,22 @@ fit_header <- function(x) {
     x$tier, optimizer, format(x$lr, digits = 4L), if (auto) ", auto" else "",
     if (is.finite(x$lr_max)) sprintf("; stable up to %s", format(x$lr_max, digits = 4L)) else "",
     x$preconditioner$kind %||% "none",
-    x$epochs_run, if (x$epochs_run == 1L) "" else "s",
-    if (x$stop_reason != "epochs") sprintf(" (stopped: %s)", x$stop_reason) else "",
+    x$epochs_run, if (x$epochs_run == 1L) "" else "s", stop_note(x),
     if (is.null(x$settings$batch_size)) ", full batch" else
       sprintf(", batch size %s", x$settings$batch_size)
   )
+}
+
+#' Why the fit stopped, and the epoch early stopping put back: " (stopped: tol)",
+#' " (stopped: early_stopping; epoch 12 put back)", "" for a fit that ran its epochs
+#' @noRd
+stop_note <- function(x) {
+  best <- x$best_epoch %||% NA_integer_
+  notes <- c(
+    if (x$stop_reason != "epochs") sprintf("stopped: %s", x$stop_reason),
+    if (!is.na(best)) sprintf("epoch %d put back", best)
+  )
+  if (length(notes)) sprintf(" (%s)", paste(notes, collapse = "; ")) else ""
 }
 
 fit_footer <- function(x, digits) {
@@ -185,6 +196,7 @@ training_summary <- function(object) {
     verdict = object$verdict,
     verdict_line = verdict_line(object),
     stop_reason = object$stop_reason,
+    best_epoch = object$best_epoch %||% NA_integer_,
     epochs_run = object$epochs_run,
     n_train = object$n_train,
     n_val = object$n_val,

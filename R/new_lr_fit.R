@@ -55,6 +55,8 @@ new_lr_fit <- function(core, fitted = NULL, y = NULL, x = NULL, call = NULL,
     rank = as.integer(core$rank %||% (length(features) + intercept)),
     stop_reason = core$stop_reason,
     epochs_run = as.integer(core$epochs_run),
+    # early_stopping: the epoch whose parameters were put back (NA: none)
+    best_epoch = if (is.null(core$best_epoch)) NA_integer_ else as.integer(core$best_epoch),
     lr = as.numeric(core$lr),
     lr_max = as.numeric(core$lr_max %||% Inf), # null: no stable bound
     optimizer = core$optimizer %||% list(name = "sgd"),

@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit a linear regression to a data file and save the fit as JSON",
         description="Fit y ~ x by gradient descent, streaming PATH from disk (lr_fit(scan(PATH, "
         "x, y), ...)), and save the fit (JSON, readable by lrtiers.load_fit and R's "
-        "lr_load). Prints one line: tier, epochs run, converged, loss.",
+        "lr_load). Prints one line: tier, epochs run, converged, loss, why it stopped.",
     )
     fit.add_argument("path", metavar="PATH", help=_PATH_HELP)
     fit.add_argument(
@@ -213,9 +213,12 @@ def run_fit(args: argparse.Namespace) -> int:
     fit = lrtiers.lr_fit(source, progress=None if leader else False, **settings)
     if leader:
         fit.save(out)
+        stopped = f", stopped: {fit.stop_reason}" if fit.stop_reason != "epochs" else ""
+        if fit.best_epoch is not None:
+            stopped += f" (epoch {fit.best_epoch} put back)"
         print(
             f"{fit.tier}: {fit.epochs_run} epochs, converged={fit.converged}, "
-            f"loss={fit.loss:.10g} (optimum {fit.optimum['loss']:.10g}) -> {args.out}"
+            f"loss={fit.loss:.10g} (optimum {fit.optimum['loss']:.10g}){stopped} -> {args.out}"
         )
     return 0
 

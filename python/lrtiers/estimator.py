@@ -87,6 +87,9 @@ class LRRegressor(RegressorMixin, BaseEstimator):
         precondition: str = "orthogonal",
         stop_when_converged: bool = True,
         tol: float | None = None,
+        n_iter_no_change: int = 5,
+        grad_tol: float | None = None,
+        early_stopping: bool = False,
         seed: int | None = None,
         intercept: bool = True,
         alias_tol: float = 1e-07,
@@ -112,6 +115,9 @@ class LRRegressor(RegressorMixin, BaseEstimator):
         self.precondition = precondition
         self.stop_when_converged = stop_when_converged
         self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.grad_tol = grad_tol
+        self.early_stopping = early_stopping
         self.seed = seed
         self.intercept = intercept
         self.alias_tol = alias_tol

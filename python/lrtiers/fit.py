@@ -16,7 +16,6 @@ import torch
 
 from .distributed import LOCAL, Group, joined_group, spawn
 from .errors import DivergenceError, SettingError, StepSizeWarning
-from .inference import DesignFactor
 from .inputs import XY, check_init, check_weights, prepare_xy
 from .monitor import CallbackStopIteration, Monitor, StopRule
 from .optimizers import OptimizerSpec, resolve_optimizer
@@ -396,6 +395,9 @@ def _monitor_settings(
         "shuffle": settings.shuffle,
         "books_late": spec.name != "lbfgs",
         "tol": settings.tol,
+        "n_iter_no_change": settings.n_iter_no_change,
+        "grad_tol": settings.grad_tol,
+        "early_stopping": settings.early_stopping,
         "callback": callback,
         "intercept": settings.intercept,
         "stop_rule": StopRule(plan.target, pre.to_original)
@@ -453,7 +455,7 @@ def _result(
         history["val_loss"] = booked.val_loss
     initial_loss = monitor.initial_loss
     assert initial_loss is not None  # evaluated before the first step
-    loss = history["loss"][-1] if history["loss"] else initial_loss
+    loss = monitor.final_loss()  # of the final parameters (early_stopping: those put back)
     situation = Situation(
         settings,
         spec,
@@ -464,6 +466,7 @@ def _result(
         history["loss"],
         initial_loss,
         _steps_per_epoch(ref.n, settings.batch_size),
+        best_epoch=monitor.best_epoch,
     )
     verdict = judge(plan.target, weight_kept, bias, loss, situation)
     if not verdict.converged:
@@ -486,7 +489,7 @@ def _result(
         sse=sse,
         df_residual=ref.df_residual,
         xtx_inv=ref.xtx_inv(),
-        design_r=DesignFactor.from_r(ref.r, ref.scale[ref.kept]).r,
+        design_r=ref.r * ref.scale[ref.kept][None, :],  # R'R = D'D of the kept columns
         settings=settings.as_dict(),
         feature_names=names.feature_names,
         target_names=names.target_names,
@@ -501,6 +504,7 @@ def _result(
         versions=versions(),
         device=settings.device,
         elapsed=elapsed,
+        best_epoch=monitor.best_epoch,
         **optional,
     )
 

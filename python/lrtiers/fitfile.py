@@ -40,7 +40,14 @@ FORMAT = "lrtiers-fit"
 FORMAT_VERSION = 2
 #: Versions this lrtiers reads (1: lrtiers 0.1, upgraded on reading).
 KNOWN_VERSIONS: tuple[int, ...] = (1, 2)
-STOP_REASONS: tuple[str, ...] = ("epochs", "converged", "tol", "callback")
+STOP_REASONS: tuple[str, ...] = (
+    "epochs",
+    "converged",
+    "tol",
+    "grad_tol",
+    "early_stopping",
+    "callback",
+)
 #: JSON nested deeper than this is refused (a fit file is 4 levels deep, R's extras a few more)
 MAX_DEPTH = 32
 
@@ -382,6 +389,8 @@ SCHEMA: dict[str, tuple[Check, bool]] = {
         obj({"path": (text, True), "kind": (text, True), "n_rows": (whole(1), True)}),
         False,
     ),
+    #: early_stopping: the epoch whose parameters were put back (one of those run)
+    "best_epoch": (whole(1, lambda ctx: ctx.epochs), False),
 }
 
 

@@ -396,7 +396,9 @@ def summary(fit: LRFit, alpha: float = 0.05) -> Summary:
     lines.append(rows)
     lines.append(
         f"Training loss (MSE) {fit.loss:.6g}; least squares {fit.optimum['loss']:.6g} "
-        f"(stop: {fit.stop_reason})"
+        f"(stop: {fit.stop_reason}"
+        + (f"; epoch {fit.best_epoch} put back" if fit.best_epoch is not None else "")
+        + ")"
     )
     lines.append(_verdict_line(fit))
     return Summary(text="\n".join(lines), tables=tables, statistics=stats, alpha=alpha)

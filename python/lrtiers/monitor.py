@@ -1,7 +1,8 @@
 """The monitor: everything around a tier's loop (see tiers/contract.py for when a tier calls
 it). It keeps the history (full training-set MSE and gradient norm after each epoch,
-validation loss), stops the fit once it has converged (or on tol or the user's callback),
-and detects divergence.
+validation loss), stops the fit once it has converged (or on a rule that does not look at
+the reference: tol, grad_tol, early_stopping; or on the user's callback), and detects
+divergence.
 
 Full batch with a one-step optimizer costs no extra pass over X: the loss and gradient a
 tier computes at the start of epoch k are exactly those at the end of epoch k - 1, so the
@@ -122,6 +123,17 @@ class GradNorms:
         if len(entries) >= self._rows:
             self.flush()
 
+    def latest(self) -> float:
+        """The norm of the last epoch's entry, now (grad_tol needs it at once): as flush()
+        computes it."""
+        source, scale, entries = self._run
+        if not entries:
+            return self.norms[-1]
+        total = 0.0
+        for part in (_stack((c,)) * scale for c in entries[-1] if c is not None):
+            total += float(np.einsum("ij,ij->i", part, part)[0])
+        return math.sqrt(total)
+
     def drop_last(self) -> None:
         """Forget the last epoch's entry (reduced already or not)."""
         if self._run[2]:
@@ -178,6 +190,34 @@ def _says_stop(answer: object) -> bool:
     return answer is False or (isinstance(answer, np.bool_) and not answer)
 
 
+class Patience:
+    """Epochs in a row without improvement (scikit-learn's n_iter_no_change): a value improves
+    when it goes below best * (1 - tol) (tol None or 0: below best at all). Exhausted once
+    `patience` epochs in a row have not improved. The lowest value and its epoch are kept."""
+
+    def __init__(
+        self, tol: float | None, patience: int, best: float = math.inf, best_epoch: int = 0
+    ):
+        self.factor = 1.0 - (tol or 0.0)
+        self.patience = patience
+        self.best, self.best_epoch = best, best_epoch
+        self.wait = 0
+
+    def update(self, epoch: int, value: float) -> bool:
+        """Books an epoch's value; whether it is the lowest so far."""
+        # an infinite best (none yet) times a factor <= 0 would be NaN or -inf
+        threshold = self.best * self.factor if math.isfinite(self.best) else self.best
+        self.wait = 0 if value < threshold else self.wait + 1
+        if value < self.best:
+            self.best, self.best_epoch = value, epoch
+            return True
+        return False
+
+    @property
+    def exhausted(self) -> bool:
+        return self.wait >= self.patience
+
+
 class CallbackStopIteration(Exception):
     """Carries a StopIteration raised in the user's callback out of the tier's loop."""
 
@@ -205,6 +245,9 @@ class Monitor:
         shuffle: bool,
         books_late: bool,
         tol: float | None,
+        n_iter_no_change: int,
+        grad_tol: float | None,
+        early_stopping: bool,
         callback: Callable[[int, float], object] | None,
         intercept: bool,
         stop_rule: StopRule | None,
@@ -221,6 +264,9 @@ class Monitor:
         self.books_late = books_late and self.full_batch
         self.shuffle = shuffle
         self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.grad_tol = grad_tol
+        self.early_stopping = early_stopping
         self.callback = callback
         self.intercept = intercept
         self.stop_rule = stop_rule
@@ -233,7 +279,14 @@ class Monitor:
         self._grad_norms = GradNorms()
         self._snapshot: Callable = _as_is
         self._stop = False
-        self._checks = stop_rule is not None or tol is not None or callback is not None
+        # the rules that do not look at the reference (a collective call over ranks each epoch)
+        self._rules = tol is not None or grad_tol is not None or early_stopping
+        self._checks = stop_rule is not None or self._rules or callback is not None
+        self._loss_patience: Patience | None = None  # tol on the training loss
+        self._val_patience = Patience(tol, n_iter_no_change)  # early_stopping
+        self._initial_grad_norm = math.nan  # grad_tol's yardstick, set when it is given
+        self._best_params: list | None = None  # early_stopping: the lowest validation loss's
+        self.best_epoch: int | None = None  # early_stopping: the epoch put back
         self._loss_limit = math.inf  # a loss above it (or NaN) may have diverged: check it
         self._gate_loss: float | None = None  # the last loss that passed the loss test
         self._probe: tuple | None = None  # the coefficient that failed the digits test last
@@ -264,6 +317,8 @@ class Monitor:
         # views of the live parameters (the tiers update them in place)
         self._weight_t = _tensor(weight).detach().t()
         self._bias = _tensor(bias).detach() if bias is not None and self.intercept else None
+        if self.grad_tol is not None:
+            self._initial_grad_norm = self._gradient_norm_now()
         if not self.books_late or self.n_epochs == 0:
             self._set_initial_loss(self._evaluate(booked=False))
         for epoch in range(1, self.n_epochs + 1):
@@ -284,6 +339,8 @@ class Monitor:
             self._history.loss[-1] = self._evaluate()
         elif self.books_late and self._epoch > 0:
             self._end_epoch(self._epoch, self._evaluate())
+        if self.early_stopping and self.stop_reason != "converged":
+            self._restore_best()
 
     def anchor(self, weight: Any, bias: Any) -> Anchor | None:
         """SVRG's anchor for the epoch that begins: copies of the live parameters, and the
@@ -443,9 +500,7 @@ class Monitor:
     def _end_epoch(self, epoch: int, loss: float) -> None:
         if not loss <= self._loss_limit:
             self._check_divergence(epoch, loss)
-        losses = self._history.loss
-        previous = losses[-1] if losses else self.initial_loss
-        losses.append(loss)
+        self._history.loss.append(loss)
         if loss < self._best[0]:
             self._best = (loss, epoch)
         if self.data.x_val is not None:
@@ -453,20 +508,74 @@ class Monitor:
             assert val_loss is not None  # there are validation rows
             self._history.val_loss.append(val_loss)
         if self._checks:
-            self._stop_checks(epoch, loss, previous)
+            self._stop_checks(epoch, loss)
 
-    def _stop_checks(self, epoch: int, loss: float, previous: float | None) -> None:
+    def _stop_checks(self, epoch: int, loss: float) -> None:
         # (a full batch's stop rule runs at the end of its epoch: _reached)
         if not self.books_late and self._converged(
             loss, stalled=epoch - self._best[1] >= STALL_EPOCHS
         ):
             self._request_stop("converged")
-        if self.tol is not None and previous is not None:
-            improvement = (previous - loss) / previous if previous > 0 else 0.0
-            if improvement < self.tol:
-                self._request_stop("tol")
+        if self._rules:
+            rule = self._agreed(self._rule_says(epoch, loss))
+            if rule is not None:
+                self._request_stop(rule)
         if self.callback is not None and _says_stop(self._call_back(epoch, loss)):
             self._request_stop("callback")
+
+    def _rule_says(self, epoch: int, loss: float) -> str | None:
+        """The rules that do not look at the reference, on the epoch's numbers: which one
+        stops the fit now (None: none). With early_stopping, tol is the validation loss's."""
+        stop = None
+        if self.early_stopping:
+            if self._val_patience.update(epoch, self._history.val_loss[-1]):
+                self._best_params = self._copy_trained()  # the live ones are this epoch's
+            if self._val_patience.exhausted:
+                stop = "early_stopping"
+        elif self.tol is not None:
+            if self._loss_patience is None:  # the starting values' loss is the first best
+                assert self.initial_loss is not None  # set before the first epoch's end
+                self._loss_patience = Patience(self.tol, self.n_iter_no_change, self.initial_loss)
+            self._loss_patience.update(epoch, loss)
+            if self._loss_patience.exhausted:
+                stop = "tol"
+        if (
+            stop is None
+            and self.grad_tol is not None
+            and self._grad_norms.latest() <= self.grad_tol * self._initial_grad_norm
+        ):
+            stop = "grad_tol"
+        return stop
+
+    def _agreed(self, rule: str | None) -> str | None:
+        """Every process's decision (BlockMonitor: any rank's stop stops them all)."""
+        return rule
+
+    def _gradient_norm_now(self) -> float:
+        """The norm of the training loss's gradient at the live parameters, in float64, from
+        the quadratic (no pass over the rows)."""
+        weight = _numpy(self._params[0])
+        bias = _numpy(self._params[1]) if self.intercept else None
+        grads = self.quadratic(weight, bias)[1]
+        return math.sqrt(sum(float(np.sum(np.square(g))) for g in grads))
+
+    def _copy_trained(self) -> list:
+        return [p.copy() if isinstance(p, np.ndarray) else _copy(p) for p in self._trained()]
+
+    def _restore_best(self) -> None:
+        """early_stopping: put back the parameters of the epoch with the lowest validation
+        loss (kept when it was booked), and evaluate them: the final loss and residual sums
+        of squares are theirs. The history keeps the epochs as they ran."""
+        if self._best_params is None:
+            return  # no epoch ran
+        self.best_epoch = self._val_patience.best_epoch
+        self._put_back(self._best_params)
+        self._evaluate(booked=False)
+
+    def final_loss(self) -> float:
+        """The full training-set MSE at the final parameters: the last evaluation's."""
+        sse = self._last_sse
+        return float(np.sum(sse)) / (self.quadratic.n * sse.size)
 
     def _call_back(self, epoch: int, loss: float) -> object:
         assert self.callback is not None  # called only when there is one
@@ -484,18 +593,18 @@ class Monitor:
         if self.books_late:
             # decided in record(), before this epoch's update, on the parameters the last
             # epoch ended with: keep them, to put back once the tier's step is done
-            self._kept = [
-                p.copy() if isinstance(p, np.ndarray) else _copy(p) for p in self._trained()
-            ]
+            self._kept = self._copy_trained()
 
     def _trained(self) -> list:
         weight, bias = (self._params + (None,))[:2]
         return [weight] if bias is None or not self.intercept else [weight, bias]
 
-    def _put_back(self) -> None:
-        assert self._kept is not None  # a full-batch stop kept them
+    def _put_back(self, kept_params: list | None = None) -> None:
+        """Write kept parameters (default: those a full-batch stop kept) into the live ones."""
+        kept_params = self._kept if kept_params is None else kept_params
+        assert kept_params is not None  # a full-batch stop kept them
         with torch.no_grad():
-            for live, kept in zip(self._trained(), self._kept, strict=True):
+            for live, kept in zip(self._trained(), kept_params, strict=True):
                 if isinstance(live, np.ndarray):
                     live[...] = kept
                 else:

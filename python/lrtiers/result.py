@@ -34,7 +34,7 @@ from .sources import Source
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LRFit", "load_fit"]
 #: Keys written only when set (files without them read as False / None).
-OPTIONAL_FIELDS = ("weighted", "formula", "source", "design_r")
+OPTIONAL_FIELDS = ("weighted", "formula", "source", "best_epoch", "design_r")
 
 
 @dataclass
@@ -51,7 +51,8 @@ class LRFit(InferenceMethods):
     history: dict[str, list]  # epoch, loss, grad_norm (and val_loss), one entry per epoch
     epochs_run: int
     converged: bool  # every coefficient agrees with the optimum (see verdict)
-    stop_reason: str  # "epochs", "converged", "tol" or "callback"
+    #: "epochs", "converged", "tol", "grad_tol", "early_stopping" or "callback"
+    stop_reason: str
     lr: float  # the (initial) step size used, resolved from "auto"
     lr_max: float  # the largest stable full-batch step for the optimizer (inf: no bound)
     optimum: dict[str, Any]  # least squares (QR, refined): weight, bias, loss
@@ -87,6 +88,9 @@ class LRFit(InferenceMethods):
     #: solves, lm()'s accuracy on nearly collinear designs (xtx_inv, an explicit inverse,
     #: loses digits there); files without it use xtx_inv
     design_r: np.ndarray | None = None
+    #: Optional, written only when set: with early_stopping, the epoch whose parameters (the
+    #: lowest validation loss) were put back; None otherwise
+    best_epoch: int | None = None
 
     # -- using the fit --------------------------------------------------------------------
 

@@ -63,6 +63,10 @@ REDUCED_OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "nesterov")
 #: sizes 5 to 20 (T0 = 5 left 1e-5 on 200 rows in batches of 5).
 INVERSE_TIME_EPOCHS: float = 2.0
 
+#: n_iter_no_change's default: scikit-learn's (SGDRegressor, MLPRegressor) and brulee's
+#: (stop_iter) patience.
+NO_CHANGE_EPOCHS: int = 5
+
 DTYPES: tuple[str, ...] = ("float64", "float32")
 INITS: tuple[str, ...] = ("default", "zeros")
 MAX_SEED = 2**32  # NumPy's RandomState (validation split) takes seeds below 2**32
@@ -373,8 +377,33 @@ class Settings:
     tol: float | None = setting(
         None,
         _tol,
-        "None, or stop when an epoch improves the loss by less than this relative amount",
+        "None, or stop once the training loss has not gone below its best times (1 - tol) "
+        "for n_iter_no_change epochs in a row (with early_stopping=True, the validation "
+        "loss instead, as in scikit-learn)",
         "number",
+    )
+    n_iter_no_change: int = setting(
+        NO_CHANGE_EPOCHS,
+        lambda v, n: whole(v, n, 1),
+        "the patience of tol and early_stopping: epochs in a row without improvement before "
+        "the fit stops (scikit-learn's and brulee's default, 5: one noisy epoch of "
+        "mini-batches or momentum does not stop a fit)",
+        "whole",
+    )
+    grad_tol: float | None = setting(
+        None,
+        _tol,
+        "None, or stop once the norm of the training loss's gradient has fallen to grad_tol "
+        "times its norm at the starting values (relative, so free of the data's scale)",
+        "number",
+    )
+    early_stopping: bool = setting(
+        False,
+        flag,
+        "stop once the validation loss (the rows of validation) has not gone below its best "
+        "(by tol relative, when tol is set) for n_iter_no_change epochs, and put back the "
+        "parameters of the epoch with the lowest validation loss (the fit's best_epoch)",
+        "flag",
     )
     seed: int = setting(
         None,
@@ -559,6 +588,12 @@ def _check_combinations(settings: Settings, given: Mapping[str, Any]) -> None:
             "momentum",
             f"momentum={settings.momentum} applies to optimizer 'momentum' or 'nesterov'; "
             f"optimizer is {optimizer!r}",
+        )
+    if settings.early_stopping and settings.validation is None:
+        raise SettingError(
+            "early_stopping",
+            "early_stopping=True needs validation rows: give validation, a fraction of the rows "
+            "to hold out (e.g. validation=0.2) or held-out data",
         )
     if tier == "numpy" and settings.device != "cpu":
         raise SettingError("device", "tier='numpy' runs on the CPU only; use device='cpu'")

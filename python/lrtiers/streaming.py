@@ -399,6 +399,15 @@ class BlockMonitor(Monitor):
 
         return False if group.any(_says_stop(answer)) else None
 
+    def _agreed(self, rule: str | None) -> str | None:
+        """A stopping rule's decision: every rank computes it from the same numbers (sums in
+        block order), and the first rank that says stop decides for all, so that no rank can
+        run an epoch the others do not."""
+        group = self.stream.group
+        if group.size == 1:
+            return rule
+        return next((said for said in group.gather([rule]) if said is not None), None)
+
 
 def check_streamable(settings: Any) -> None:
     """What a streamed fit cannot do, said before reading anything."""

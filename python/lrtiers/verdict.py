@@ -135,6 +135,7 @@ class Situation:
     history_loss: list[float]
     initial_loss: float
     steps_per_epoch: int = 1  # optimizer steps in an epoch (mini-batches: ceil(n / batch_size))
+    best_epoch: int | None = None  # early_stopping: the epoch whose parameters were put back
 
 
 # L/mu above which the slowest direction hides from the loss and preconditioning pays
@@ -158,11 +159,8 @@ def advise(target: Target, digits: float, s: Situation) -> tuple[str, str]:
         f"its coefficients agree with the least-squares answer to {max(digits, 0):.1f} "
         f"significant digits ({target.digits_required} needed)"
     )
-    if s.stop_reason == "tol":
-        return "stopped", (
-            f"tol={settings.tol} stopped it at epoch {s.epochs_run}, where {reached}: use a "
-            "smaller tol, or tol=None (the fit then stops once converged)"
-        )
+    if s.best_epoch is not None or s.stop_reason in ("tol", "grad_tol"):
+        return "stopped", _rule_advice(s, reached)
     if s.stop_reason == "callback":
         return "stopped", f"your callback stopped it at epoch {s.epochs_run}, where {reached}"
     if s.epochs_run == 0:
@@ -219,6 +217,68 @@ def advise(target: Target, digits: float, s: Situation) -> tuple[str, str]:
     if not settings.full_batch:
         return _mini_batch_advice(settings, spec, reached, s.epochs_run)
     return "budget", f"{reached} after {s.epochs_run} epochs: run more epochs ({budget} in all)"
+
+
+def _rule_advice(s: Situation, reached: str) -> str:
+    """What a stopping rule that does not look at the reference (tol, grad_tol,
+    early_stopping) did, and what to change: never what is already set."""
+    settings = s.settings
+    patience = settings.n_iter_no_change
+    in_a_row = f"{patience} epoch{'s' if patience != 1 else ''} in a row"
+    then = (
+        "the fit then stops once converged"
+        if settings.stop_when_converged
+        else f"the fit then runs its {settings.epochs} epochs"
+    )
+    if s.best_epoch is not None:  # early_stopping put an epoch back
+        why = (
+            f"after its validation loss had not gone below its best"
+            f"{f' by tol={settings.tol} (relative)' if settings.tol is not None else ''} for "
+            f"{in_a_row}"
+            if s.stop_reason == "early_stopping"
+            else f"when {_stop_said(s)}"
+        )
+        return (
+            f"early_stopping put back the parameters of epoch {s.best_epoch} (the lowest "
+            f"validation loss) {why} at epoch {s.epochs_run}, and there {reached}. The "
+            "validation rows judge the fit on new data, not lm()'s answer on the training "
+            "rows: for that, use early_stopping=False"
+            + (
+                f"; or {'a smaller tol or ' if settings.tol is not None else ''}a larger "
+                f"n_iter_no_change (now {patience})"
+                if s.stop_reason == "early_stopping"
+                else ""
+            )
+        )
+    if s.stop_reason == "tol":
+        return (
+            f"tol={settings.tol} stopped it at epoch {s.epochs_run}, after the training loss "
+            f"had not gone below its best times (1 - tol) for {in_a_row}, where {reached}: "
+            f"use a smaller tol or a larger n_iter_no_change (now {patience}), or tol=None "
+            f"({then})"
+        )
+    kappa = s.lipschitz / s.mu if s.mu > 0 else math.inf
+    flat = (
+        f"; on columns this ill-conditioned (L/mu = {kappa:.3g}) a small gradient is still "
+        "far from the answer: use precondition='orthogonal'"
+        if settings.precondition != "orthogonal" and kappa > ILL_CONDITIONED
+        else ""
+    )
+    return (
+        f"grad_tol={settings.grad_tol} stopped it at epoch {s.epochs_run}, where the norm of "
+        f"the loss's gradient had fallen to grad_tol times its norm at the starting values "
+        f"and {reached}: use a smaller grad_tol, or grad_tol=None ({then}){flat}"
+    )
+
+
+def _stop_said(s: Situation) -> str:
+    """Why a fit with early_stopping ended, when its patience did not run out."""
+    return {
+        "epochs": f"its epochs={s.settings.epochs} ran out",
+        "tol": "tol stopped it",
+        "grad_tol": f"grad_tol={s.settings.grad_tol} stopped it",
+        "callback": "your callback stopped it",
+    }.get(s.stop_reason, f"it stopped ({s.stop_reason})")
 
 
 def _stalled_advice(settings: Settings, reached: str, epochs: int, due: float) -> str:

@@ -165,9 +165,18 @@ def test_validation_pair(well_conditioned):
 
 @pytest.mark.parametrize("batch_size", [None, 7])
 def test_tol_stops_early(well_conditioned, batch_size):
+    """With patience 1 (n_iter_no_change=1: lrtiers 0.1's tol), the first epoch that improves
+    the loss by less than tol stops the fit; test_stopping.py has the default patience."""
     x, y = well_conditioned
     fit = lrtiers.lr_fit(
-        x, y, tol=1e-6, epochs=5000, seed=0, batch_size=batch_size, precondition="none"
+        x,
+        y,
+        tol=1e-6,
+        n_iter_no_change=1,
+        epochs=5000,
+        seed=0,
+        batch_size=batch_size,
+        precondition="none",
     )
     assert fit.stop_reason == "tol"
     assert fit.epochs_run < 5000

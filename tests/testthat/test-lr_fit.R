@@ -300,6 +300,68 @@ test_that("validation: a fraction, a data frame, or list(x, y)", {
   expect_length(fx$history$val_loss, 20L)
 })
 
+test_that("stopping without the answer: tol with patience, grad_tol, early_stopping", {
+  skip_if_no_python()
+  base <- list(mpg ~ wt + hp, data = mtcars, precondition = "scale", seed = 2,
+    stop_when_converged = FALSE, epochs = 300)
+  fit <- function(...) {
+    args <- base
+    args[names(list(...))] <- list(...)
+    suppressWarnings(do.call(lr_fit, args))
+  }
+  # early stopping: the epoch of the lowest validation loss is put back, as epochs = best
+  early <- fit(early_stopping = TRUE, validation = 0.25)
+  expect_equal(early$stop_reason, "early_stopping")
+  best <- early$best_epoch
+  expect_type(best, "integer")
+  expect_equal(early$epochs_run, best + 5L) # the default n_iter_no_change, 5
+  expect_equal(which.min(early$history$val_loss), best)
+  again <- fit(validation = 0.25, epochs = best)
+  expect_identical(coef(early), coef(again))
+  expect_identical(early$loss, again$loss)
+  expect_identical(deviance(early), deviance(again))
+  expect_false(early$converged)
+  expect_match(early$verdict$advice, sprintf("put back the parameters of epoch %d", best))
+  expect_unconverged(lr_fit(mpg ~ wt + hp, data = mtcars, precondition = "scale", seed = 2,
+    stop_when_converged = FALSE, early_stopping = TRUE, validation = 0.25),
+    "use early_stopping = FALSE")
+  # validation as a data frame
+  held <- fit(data = mtcars[1:22, ], validation = mtcars[23:32, ], early_stopping = TRUE,
+    n_iter_no_change = 2L)
+  expect_true(held$stop_reason %in% c("early_stopping", "epochs"))
+  expect_equal(which.min(held$history$val_loss), held$best_epoch)
+  # the fit file keeps the epoch put back
+  path <- tempfile(fileext = ".json")
+  lr_save(early, path)
+  expect_identical(lr_load(path)$best_epoch, best)
+  # tol: patience 1 stops at the first epoch without a relative gain of tol, 5 later
+  one <- fit(tol = 1e-2, n_iter_no_change = 1L)
+  five <- fit(tol = 1e-2)
+  expect_equal(c(one$stop_reason, five$stop_reason), c("tol", "tol"))
+  expect_gt(five$epochs_run, one$epochs_run)
+  expect_true(is.na(one$best_epoch))
+  # the gradient's norm, relative to the starting values'
+  g <- fit(grad_tol = 0.01)
+  expect_equal(g$stop_reason, "grad_tol")
+  expect_lt(g$epochs_run, 300L)
+  expect_unconverged(lr_fit(mpg ~ wt + hp, data = mtcars, precondition = "scale", seed = 2,
+    stop_when_converged = FALSE, grad_tol = 0.01), "grad_tol = 0.01 stopped it at epoch")
+})
+
+test_that("the stopping settings refuse bad values in R's spelling", {
+  skip_if_no_python()
+  expect_error(lr_fit(mpg ~ wt, data = mtcars, early_stopping = TRUE),
+    "early_stopping = TRUE needs validation rows", class = "lrtiers_error")
+  expect_error(lr_fit(mpg ~ wt, data = mtcars, early_stopping = NA),
+    "`early_stopping` must be TRUE or FALSE", class = "lrtiers_error")
+  expect_error(lr_fit(mpg ~ wt, data = mtcars, n_iter_no_change = 0),
+    "`n_iter_no_change` must be >= 1", class = "lrtiers_error")
+  expect_error(lr_fit(mpg ~ wt, data = mtcars, n_iter_no_change = 1.5),
+    "`n_iter_no_change` must be a whole number", class = "lrtiers_error")
+  expect_error(lr_fit(mpg ~ wt, data = mtcars, grad_tol = -1),
+    "`grad_tol` must be >= 0 or NULL", class = "lrtiers_error")
+})
+
 test_that("callback: called every epoch, FALSE stops, errors are reported", {
   skip_if_no_python()
   seen <- integer()

@@ -301,3 +301,19 @@ test_that("print() and summary() as users see them (snapshots)", {
   expect_snapshot(print(slow), transform = mask_round_off)
   expect_snapshot(anova(fit), transform = mask_round_off)
 })
+
+test_that("print, summary and glance say which rule stopped a fit and the epoch put back", {
+  skip_if_no_python()
+  early <- suppressWarnings(lr_fit(mpg ~ wt + hp, data = mtcars, precondition = "scale",
+    seed = 2, stop_when_converged = FALSE, early_stopping = TRUE, validation = 0.25))
+  note <- sprintf("(stopped: early_stopping; epoch %d put back)", early$best_epoch)
+  expect_match(paste(capture.output(print(early)), collapse = "\n"), note, fixed = TRUE)
+  expect_match(paste(capture.output(suppressWarnings(print(summary(early)))), collapse = "\n"),
+    note, fixed = TRUE)
+  gl <- suppressWarnings(glance(early))
+  expect_identical(gl$best_epoch, early$best_epoch)
+  expect_identical(gl$stop_reason, "early_stopping")
+  plain <- lr_fit(mpg ~ wt, data = mtcars, seed = 1)
+  expect_true(is.na(glance(plain)$best_epoch))
+  expect_false(grepl("put back", paste(capture.output(print(plain)), collapse = "\n")))
+})
