@@ -99,7 +99,11 @@
 #' columns, refined in extended precision) to 7 significant digits relative to
 #' `max(|b|, SE(b))`. Aliased columns get `NA`, as in `lm()`. A fit that has not
 #' converged warns (class `lrtiers_convergence_warning`) with advice that fits
-#' the cause, and says so in every view of it. The tutorials' settings
+#' the cause, and says so in every view of it. Mini-batches (`batch_size`) reach
+#' the same answer: each batch's gradient is corrected with an anchor, the
+#' coefficients the epoch began with (`variance_reduction = "auto"`: SVRG), so a
+#' constant step arrives, and `lr = "auto"` is a share of `1/L` that no batch's
+#' curvature can overshoot (see `vignette("conditioning")`). The tutorials' settings
 #' ([lr_tutorial_settings()]: plain SGD at a constant step on the raw columns for
 #' exactly `epochs` epochs) reproduce every tutorial bit for bit.
 #'
@@ -168,8 +172,8 @@
 #' summary(fit)
 #' predict(fit, newdata = data.frame(wt = 3, hp = 120))
 #'
-#' # several outputs, mini-batches as in the rTorch tutorial (a decaying step
-#' # by default; mini-batch noise keeps them a few digits from lm(): it warns)
+#' # several outputs, mini-batches as in the rTorch tutorial: lm()'s answer too
+#' # (each batch's gradient corrected with an anchor, SVRG)
 #' crops <- lr_fit(cbind(apples, oranges) ~ temp + rainfall + humidity,
 #'   data = crop_yields, tier = "dataloader", batch_size = 5, seed = 0
 #' )

@@ -75,9 +75,12 @@ def lr_fit(
     coefficients (``fit.aliased``, ``fit.rank``) and are left out of training.
 
     With the defaults the fit gives lm()'s answer: it trains on orthonormalised columns
-    (``precondition="orthogonal"``) at lr = 1/L and stops once converged. The tutorials'
-    settings, ``lrtiers.TUTORIAL_SETTINGS`` (plain SGD at a constant step on the raw
-    columns for exactly ``epochs`` epochs), reproduce every tutorial bit for bit.
+    (``precondition="orthogonal"``) at lr = 1/L and stops once converged. Mini-batches
+    (``batch_size``) reach it too: each batch's gradient is corrected with an anchor, the
+    parameters the epoch began with (``variance_reduction="auto"``: SVRG), so a constant
+    step arrives, and lr="auto" is a share of 1/L that no batch's curvature can overshoot.
+    The tutorials' settings, ``lrtiers.TUTORIAL_SETTINGS`` (plain SGD at a constant step on
+    the raw columns for exactly ``epochs`` epochs), reproduce every tutorial bit for bit.
 
     ``weights`` (n,) positive numbers make it weighted least squares, as lm(weights = ):
     every tier minimises sum(w * r**2) / n (the weighted squared residuals summed, divided
