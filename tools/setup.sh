@@ -25,9 +25,11 @@ DEB_PACKAGES=(
   # suggested: broom (tests compare with broom on lm()), tibble (broom verbs return tibbles),
   # callr (interrupt tests in child R sessions), ggplot2 (autoplot()); the packages users
   # hand an lm() fit to, which tests run on an lr_fit against lm(): sandwich, lmtest, car,
-  # emmeans; hardhat and recipes (molding, lr_fit(recipe, data))
+  # emmeans; hardhat and recipes (molding, lr_fit(recipe, data)); MASS (Boston: the
+  # conditioning vignette's and the tests' mini-batches on R's data)
   r-cran-broom r-cran-tibble r-cran-callr r-cran-ggplot2
   r-cran-sandwich r-cran-lmtest r-cran-car r-cran-emmeans r-cran-hardhat r-cran-recipes
+  r-cran-mass
   python3.11 python3.11-venv python3.11-dev build-essential xz-utils ca-certificates
 )
 missing=()

@@ -706,6 +706,10 @@ def _precondition_hint(settings: Settings) -> str:
     return ", or precondition='orthogonal' (columns of unit size)"
 
 
+def _rows(count: int | None) -> str:
+    return "one row" if count == 1 else f"{count} rows"
+
+
 def _divergence(
     epoch: int, loss: float, settings: Settings, spec: OptimizerSpec
 ) -> DivergenceError:
@@ -721,13 +725,13 @@ def _divergence(
         advice = f"Use lr='auto' or a smaller lr{_precondition_hint(settings)}"
     elif not settings.full_batch and settings.lr != "auto":
         advice = (
-            f"At this lr single mini-batches of {settings.batch_size} rows can be too steep: "
+            f"At this lr single mini-batches of {_rows(settings.batch_size)} can be too steep: "
             "use lr='auto' (a step no batch's curvature can overshoot), a smaller lr or a "
             "larger batch_size"
         )
     elif not settings.full_batch:  # momentum, or Adam's own scaling
         advice = (
-            f"At lr='auto' mini-batches of {settings.batch_size} rows with optimizer "
+            f"At lr='auto' mini-batches of {_rows(settings.batch_size)} with optimizer "
             f"{spec.name!r} can still be too steep: use a smaller lr, optimizer='sgd' or a "
             "larger batch_size"
         )
