@@ -74,45 +74,39 @@ def test_epochs_zero_with_a_non_finite_loss_is_a_divergence():
     assert info.value.epoch == 0
 
 
-def test_lr_auto_does_not_diverge_on_single_steep_rows(crop):
-    """Single rows of the raw crop data (and one far-off row) are far steeper than the whole:
-    at batch_size=1 the full-batch step 1/L diverged here. lr='auto' is now a share of 1/L
-    that bounds every batch's curvature (optimizers.batch_share): no divergence, on the raw
-    columns too."""
+#: Batches of single rows of the raw crop data, with one far-off row: far steeper than the
+#: whole data (its 1/L diverges at batch_size=1)
+SINGLE_STEEP_ROWS = dict(
+    tier="module",
+    batch_size=1,
+    epochs=50,
+    seed=0,
+    precondition="none",
+    schedule="constant",
+)
+
+
+def with_far_row(crop):
     x, y = crop
-    fit = lrtiers.lr_fit(
-        np.vstack([x, [[300.0, 10.0, 900.0]]]),
-        np.vstack([y, [[0.0, 0.0]]]),
-        tier="module",
-        batch_size=1,
-        epochs=50,
-        seed=0,
-        precondition="none",
-        schedule="constant",
-        stop_when_converged=False,
-    )
+    return np.vstack([x, [[300.0, 10.0, 900.0]]]), np.vstack([y, [[0.0, 0.0]]])
+
+
+def test_lr_auto_does_not_diverge_on_single_steep_rows(crop):
+    """At batch_size=1 the full-batch step 1/L diverged here. lr='auto' is now a share of
+    1/L that bounds every batch's curvature (optimizers.batch_share): no divergence, on the
+    raw columns too."""
+    fit = lrtiers.lr_fit(*with_far_row(crop), **SINGLE_STEEP_ROWS, stop_when_converged=False)
     assert np.isfinite(fit.loss) and fit.loss <= fit.initial_loss
 
 
 def test_divergence_at_a_given_lr_says_what_else_to_do(crop):
     """An lr of the whole data's 1/L, given for batches of single rows: the advice names the
     batch size and lr='auto'."""
-    x, y = crop
-    x, y = np.vstack([x, [[300.0, 10.0, 900.0]]]), np.vstack([y, [[0.0, 0.0]]])
+    x, y = with_far_row(crop)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         full_batch_lr = lrtiers.lr_fit(x, y, epochs=0, precondition="none", seed=0).lr
     with pytest.raises(lrtiers.DivergenceError) as info:
-        lrtiers.lr_fit(
-            x,
-            y,
-            tier="module",
-            batch_size=1,
-            epochs=50,
-            seed=0,
-            precondition="none",
-            schedule="constant",
-            lr=full_batch_lr,
-        )
+        lrtiers.lr_fit(x, y, **SINGLE_STEEP_ROWS, lr=full_batch_lr)
     message = str(info.value)
     assert "use lr='auto'" in message and "larger batch_size" in message
