@@ -631,7 +631,9 @@ def _split(data: XY, settings: Settings) -> tuple[XY, XY | None]:
 
 def split_rows(n: int, validation: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The 0-based (training, validation) rows of a validation fraction, in training order
-    (R asks for them: fitted values and residuals cover the training rows)."""
+    (R asks for them: fitted values and residuals cover the training rows; R's numbers
+    arrive as floats, seeds at or above 2^31 always: no R integer holds them)."""
+    n, seed = int(n), int(seed)
     order = np.arange(n)
     np.random.RandomState(seed).shuffle(order)  # seed 003's shuffled split
     n_train = int(n * (1 - validation))

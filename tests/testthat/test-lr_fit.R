@@ -290,6 +290,13 @@ test_that("validation: a fraction, a data frame, or list(x, y)", {
   expect_equal(f$epochs_run, 20L)
   expect_length(f$history$val_loss, 20L)
   expect_named(f$history, c("epoch", "loss", "grad_norm", "val_loss"))
+  # seeds at or above 2^31 (half of those seed = NULL draws) are no R integers: the split
+  # of the rows still follows them
+  big <- lr_fit(mpg ~ wt, data = mtcars, validation = 0.25, seed = 3e9)
+  expect_identical(big$settings$seed, 3e9)
+  expect_equal(big$n_val, 8L)
+  expect_length(residuals(big), 24L)
+  for (i in 1:3) expect_equal(lr_fit(mpg ~ wt, data = mtcars, validation = 0.25)$n_val, 8L)
   fd <- lr_fit(mpg ~ wt + factor(cyl), data = mtcars[1:20, ], validation = mtcars[21:32, ],
     epochs = 20, seed = 1, stop_when_converged = FALSE, tier = "numpy")
   expect_equal(fd$n_val, 12L)
