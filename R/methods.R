@@ -100,7 +100,8 @@ fit_header <- function(x) {
     x$preconditioner$kind %||% "none",
     x$epochs_run, if (x$epochs_run == 1L) "" else "s", stop_note(x),
     if (is.null(x$settings$batch_size)) ", full batch" else
-      sprintf(", batch size %s", x$settings$batch_size)
+      sprintf(", batch size %s%s", x$settings$batch_size,
+        if (isTRUE(x$optimizer$variance_reduction)) " (SVRG)" else "")
   )
 }
 

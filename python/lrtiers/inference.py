@@ -411,6 +411,7 @@ def _header(fit: LRFit) -> str:
         f"(lr={fit.lr:.4g}), precondition {fit.preconditioner.get('kind', 'none')!r}, "
         f"{fit.epochs_run} epoch{'' if fit.epochs_run == 1 else 's'}, "
         f"{'full batch' if batch is None else f'batch size {batch}'}"
+        f"{' (SVRG)' if fit.optimizer.get('variance_reduction') else ''}"
     )
 
 

@@ -39,6 +39,7 @@ class OptimizerSpec:
     momentum: float  # 0 where the optimizer has none
     schedule: str  # "constant" or "inverse_time"
     lr_max: float  # the largest stable full-batch step (inf where there is no such bound)
+    variance_reduction: bool = False  # mini-batch gradients corrected with SVRG's anchor
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -110,7 +111,12 @@ def resolve_optimizer(
     if settings.lr == "auto" and name in ("sgd", "momentum", "nesterov") and n_rows:
         lr *= batch_share(n_rows, settings.batch_size, max_leverage)
     return OptimizerSpec(
-        name, lr, momentum, settings.resolved_schedule, stable_bound(name, lipschitz, momentum)
+        name,
+        lr,
+        momentum,
+        settings.resolved_schedule,
+        stable_bound(name, lipschitz, momentum),
+        settings.reduces_variance,
     )
 
 
