@@ -174,7 +174,8 @@ def advise(target: Target, digits: float, s: Situation) -> tuple[str, str]:
         )
     gap = (s.history_loss[-1] if s.history_loss else s.initial_loss) - target.loss
     near = gap <= NOISE_GAP * max(target.loss, float(np.finfo(float).tiny))
-    if not settings.full_batch and near:  # what is left is the noise of the batches
+    # what is left is the noise of the batches (variance reduction removes it: not the cause)
+    if not settings.full_batch and near and not settings.reduces_variance:
         return _mini_batch_advice(settings, spec, reached, s.epochs_run)
     if spec.name == "adam":
         others = [o for o in ("sgd", "lbfgs") if _available(o, settings)]

@@ -176,3 +176,19 @@ def test_several_blocks_arrive_too(tmp_path):
     np.save(path, np.column_stack([x, y]))
     fit = quiet_fit(lrtiers.scan(path, y="V11"), None, tier="numpy", batch_size=16, block_rows=100)
     assert fit.converged and lm_digits(fit, x, y) >= 7
+
+
+@pytest.mark.parametrize(
+    "settings, cause, phrase",
+    [
+        ({"precondition": "scale", "epochs": 100}, "conditioning", "precondition='orthogonal'"),
+        ({"optimizer": "adam", "variance_reduction": "svrg", "epochs": 50}, "optimizer", "Adam"),
+    ],
+)
+def test_advice_with_variance_reduction_names_the_real_cause(settings, cause, phrase):
+    """With SVRG the batches' noise is gone: a fit short of lm()'s answer near its loss is
+    told the cause that remains (the coordinates, Adam's steps), not the noise."""
+    x, y = load_diabetes(return_X_y=True)
+    with pytest.warns(lrtiers.ConvergenceWarning, match=phrase):
+        fit = lrtiers.lr_fit(x, y, tier="numpy", batch_size=8, seed=0, **settings)
+    assert fit.verdict["cause"] == cause
