@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .contract import Anchor, Parameters
+from .contract import Parameters
 
 
 class LinearRegression(nn.Linear):
@@ -37,15 +37,3 @@ def build_model(start: Parameters, intercept: bool, device: torch.device | str) 
 def final_parameters(model: LinearRegression, start: Parameters) -> Parameters:
     bias = model.bias.detach().cpu().numpy() if model.bias is not None else start.bias.copy()
     return Parameters(model.weight.detach().cpu().numpy(), bias)
-
-
-def correct_with_anchor(model: LinearRegression, anchor: Anchor, anchor_loss: torch.Tensor) -> None:
-    """SVRG's correction of the gradients backward() left in model: the batch's gradient at
-    the anchor (anchor_loss's) taken away, the full gradient at the anchor added."""
-    anchor_loss.backward()
-    with torch.no_grad():
-        model.weight.grad += anchor.full_weight_grad - anchor.weight.grad
-        anchor.weight.grad = None
-        if model.bias is not None:
-            model.bias.grad += anchor.full_bias_grad - anchor.bias.grad
-            anchor.bias.grad = None

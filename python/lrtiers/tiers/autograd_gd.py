@@ -48,13 +48,8 @@ def train(
             if anchor is not None:
                 # variance reduction: this batch's gradient at the anchor (the parameters
                 # the epoch began with) taken away, the full gradient there added
-                mse(model(x_batch, anchor.weight, anchor.bias), y_batch).backward()
-                with torch.no_grad():
-                    w.grad += anchor.full_weight_grad - anchor.weight.grad
-                    anchor.weight.grad = None
-                    if settings.intercept:
-                        b.grad += anchor.full_bias_grad - anchor.bias.grad
-                        anchor.bias.grad = None
+                anchor_loss = mse(model(x_batch, anchor.weight, anchor.bias), y_batch)
+                anchor.correct(anchor_loss, w, b if settings.intercept else None)
             # 4. adjust the parameters by a small step against the gradient (over blocks of
             # rows: once the last block's gradients hold the sum of them all)
             if monitor.step_due(loss, w.grad, b.grad):

@@ -27,7 +27,8 @@ The rules:
   variance reduction (settings.variance_reduction, SVRG) it returns an :class:`Anchor`:
   copies of the parameters as the epoch begins and the full loss's gradient there; the tier
   adds ``full - (the batch's gradient at the anchor)`` to each batch's gradient before
-  stepping. Otherwise None.
+  stepping (the numpy tier by hand, the torch tiers with ``anchor.correct``). Otherwise
+  None.
 - ``monitor.step_due()`` is called once per batch, after ``backward()`` (or the hand-derived
   gradients) and before the update, with the batch loss and the gradients (None for an
   untrained bias); the tier steps when it says so. In memory it always does. Over blocks of
@@ -90,6 +91,18 @@ class Anchor:
     bias: Any  # None where the tier has no bias (nn.Linear(bias=False))
     full_weight_grad: Any
     full_bias_grad: Any
+
+    def correct(self, anchor_loss: torch.Tensor, weight: torch.Tensor, bias: Any) -> None:
+        """The torch tiers' correction of the gradients backward() left in weight (and in
+        bias; None when it is not trained): anchor_loss, the batch's loss at the anchor, is
+        differentiated, and its gradient taken away, the full gradient at the anchor added."""
+        anchor_loss.backward()
+        with torch.no_grad():
+            weight.grad += self.full_weight_grad - self.weight.grad
+            self.weight.grad = None
+            if bias is not None:
+                bias.grad += self.full_bias_grad - self.bias.grad
+                self.bias.grad = None
 
 
 class TierMonitor(Protocol):

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from ..batches import BatchIndexSampler
 from ..optimizers import OptimizerSpec, build_optimizer
 from ..settings import Settings
-from ._linear import build_model, correct_with_anchor, final_parameters
+from ._linear import build_model, final_parameters
 from .contract import Parameters, TierMonitor, TrainingData
 
 
@@ -89,7 +89,7 @@ def train(
                 # the batch's gradient at the anchor taken away, the full gradient there
                 # added: the step's noise vanishes at the optimum
                 anchor_loss = loss_fn(F.linear(xb, anchor.weight, anchor.bias), yb)
-                correct_with_anchor(model, anchor, anchor_loss)
+                anchor.correct(anchor_loss, model.weight, model.bias)
             # (over blocks of rows: step once the last block's gradients hold the sum)
             if monitor.step_due(
                 loss, model.weight.grad, model.bias.grad if settings.intercept else None

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from ..optimizers import OptimizerSpec, build_optimizer
 from ..settings import Settings
-from ._linear import build_model, correct_with_anchor, final_parameters
+from ._linear import build_model, final_parameters
 from .contract import Parameters, TierMonitor, TrainingData
 
 
@@ -45,7 +45,7 @@ def train(
                 # variance reduction: this batch's gradient at the anchor (the parameters
                 # the epoch began with) taken away, the full gradient there added
                 anchor_loss = loss_fn(F.linear(x_batch, anchor.weight, anchor.bias), y_batch)
-                correct_with_anchor(model, anchor, anchor_loss)
+                anchor.correct(anchor_loss, model.weight, model.bias)
             # step 4: update parameters via the optimizer (over blocks of rows: once the last
             # block's gradients hold the sum of them all)
             if monitor.step_due(

@@ -47,13 +47,7 @@ def train(
                 # variance reduction: this batch's gradient at the anchor (the parameters
                 # the epoch began with) taken away, the full gradient there added
                 anchor_loss = loss_fn(x_batch @ anchor.weight.t() + anchor.bias, y_batch)
-                anchor_loss.backward()
-                with torch.no_grad():
-                    w.grad += anchor.full_weight_grad - anchor.weight.grad
-                    anchor.weight.grad = None
-                    if settings.intercept:
-                        b.grad += anchor.full_bias_grad - anchor.bias.grad
-                        anchor.bias.grad = None
+                anchor.correct(anchor_loss, w, b if settings.intercept else None)
             # step 4: update weights and bias using the optimizer (over blocks of rows: once
             # the last block's gradients hold the sum of them all)
             if monitor.step_due(loss, w.grad, b.grad):
