@@ -125,17 +125,23 @@ CORRUPTIONS = [
 ]
 
 
-@pytest.mark.parametrize("name, mutate, field", CORRUPTIONS, ids=[c[0] for c in CORRUPTIONS])
-def test_corrupted_files_are_refused_naming_file_and_field(good, tmp_path, name, mutate, field):
+def refusal(good, tmp_path, mutate) -> tuple[ValueError, str]:
+    """The error load_fit raises for the good document changed by mutate, and the path."""
     doc = copy.deepcopy(good)
     mutate(doc)
     path = tmp_path / "corrupt.json"
     path.write_text(json.dumps(doc))
     with pytest.raises(ValueError) as caught:
         lrtiers.load_fit(path)
-    message = str(caught.value)
-    assert type(caught.value) in (ValueError, fitfile.FieldError)
-    assert str(path) in message and f"'{field}'" in message, message
+    return caught.value, str(path)
+
+
+@pytest.mark.parametrize("name, mutate, field", CORRUPTIONS, ids=[c[0] for c in CORRUPTIONS])
+def test_corrupted_files_are_refused_naming_file_and_field(good, tmp_path, name, mutate, field):
+    error, path = refusal(good, tmp_path, mutate)
+    message = str(error)
+    assert type(error) in (ValueError, fitfile.FieldError)
+    assert path in message and f"'{field}'" in message, message
 
 
 #: raw text: not even JSON of the right kind
@@ -252,13 +258,7 @@ def test_loaded_fit_predicts_with_the_same_bits(good, tmp_path, crop):
 
 def test_the_refusals_say_what_is_wrong(good, tmp_path):
     def refused(mutate):
-        doc = copy.deepcopy(good)
-        mutate(doc)
-        path = tmp_path / "corrupt.json"
-        path.write_text(json.dumps(doc))
-        with pytest.raises(ValueError) as caught:
-            lrtiers.load_fit(path)
-        return str(caught.value)
+        return str(refusal(good, tmp_path, mutate)[0])
 
     assert good["converged"] is True
     assert "field 'verdict' key 'converged' is true, but field 'converged' is false" in refused(
