@@ -206,7 +206,7 @@ def _run(
     if may_refine and monitor.stop_reason == "converged":
         original = _refined(final, ref, pre, data)
         final = _to_training(original, pre, settings.dtype)
-        sse = quadratic_loss(ref, pre)(final.weight, final.bias)[0]
+        sse = monitor.quadratic(final.weight, final.bias)[0]  # the loss the fit trained on
     return _result(
         plan,
         pre,
