@@ -21,6 +21,7 @@ Three ways in:
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import multiprocessing
 import os
@@ -105,6 +106,11 @@ class TorchGroup(Group):
         return bool(tensor.item() > 0)
 
 
+def _leave_group() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def launched_by_torchrun() -> bool:
     """True in a process torchrun started (it sets RANK, WORLD_SIZE, MASTER_ADDR/PORT)."""
     return all(k in os.environ for k in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"))
@@ -122,6 +128,10 @@ def joined_group(world_size: int, device: str) -> Group | None:
         if backend == "nccl":
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group(backend, timeout=COLLECTIVE_TIMEOUT)
+        # the group lrtiers made, lrtiers takes down: left to the interpreter's exit, gloo's
+        # threads could be destroyed still running (std::terminate, SIGABRT: 1 exit in 15
+        # of `torchrun -m lrtiers fit` on busy CPUs)
+        atexit.register(_leave_group)
     group = TorchGroup(device)
     if world_size not in (1, group.size):
         raise ValueError(
